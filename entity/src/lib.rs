@@ -1,0 +1,11 @@
+//! SeaORM entities, one module per table. Plain data: no GraphQL derives and no business rules
+//! (those live in the server's domain services).
+
+pub mod addresses;
+pub mod categories;
+pub mod email_tokens;
+pub mod jobs;
+pub mod otp_challenges;
+pub mod refresh_tokens;
+pub mod system_settings;
+pub mod users;

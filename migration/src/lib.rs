@@ -1,0 +1,22 @@
+//! Schema migrations, one file per change, applied in order. A landed migration is never edited:
+//! a change to the schema is a new migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_accounts;
+mod m20261124_000002_create_addresses;
+mod m20261124_000003_create_categories_and_settings;
+mod m20261124_000004_create_jobs;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_accounts::Migration),
+            Box::new(m20261124_000002_create_addresses::Migration),
+            Box::new(m20261124_000003_create_categories_and_settings::Migration),
+            Box::new(m20261124_000004_create_jobs::Migration),
+        ]
+    }
+}

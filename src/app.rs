@@ -1,0 +1,51 @@
+//! `AppState`: everything a request, a job or a command needs, built once from the `Config`.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::{auth::jwt::JwtKeys, config::Config, db, mail::Mailer, pubsub::PubSub};
+
+/// Cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub pubsub: PubSub,
+    pub mailer: Mailer,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    /// Wakes this process's job worker when a request has just enqueued work.
+    pub jobs_wakeup: Arc<Notify>,
+}
+
+impl AppState {
+    /// Connects to the database (applying pending migrations), pub/sub and mail.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect(&config).await?;
+        db::migrate(&db).await?;
+        Self::from_parts(config, db)
+    }
+
+    /// Builds the state around an already connected and migrated database.
+    pub fn from_parts(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let pubsub = match &config.redis_url {
+            Some(url) => PubSub::redis(url)?,
+            None => PubSub::local(),
+        };
+        let mailer = Mailer::from_config(&config)?;
+        Ok(Self {
+            db,
+            pubsub,
+            mailer,
+            jwt: Arc::new(JwtKeys::new(&config)),
+            config: Arc::new(config),
+            jobs_wakeup: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Call after committing a transaction that enqueued jobs.
+    pub fn wake_worker(&self) {
+        self.jobs_wakeup.notify_one();
+    }
+}

@@ -1,0 +1,253 @@
+//! The command line. Every subcommand reads the same configuration as `serve`.
+
+use std::{
+    io::{BufRead as _, Write as _},
+    process::ExitCode,
+};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait as _};
+use tokio_util::sync::CancellationToken;
+
+use crate::{AppState, config::Config, db, http, jobs};
+
+#[derive(Parser)]
+#[command(name = "kabaadwala", version, about = "Kabaadwala marketplace backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (the default). Applies pending migrations first.
+    Serve {
+        /// Do not run the job worker in this process.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run only the job worker.
+    Worker,
+    /// Manage database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Create the default categories and settings (safe to run again).
+    SetupDefaults,
+    /// Create an admin account, or make an existing account an admin.
+    CreateSuperuser {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print the GraphQL schema (SDL), or write it to a file.
+    ExportSchema {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum MigrateAction {
+    /// Apply all pending migrations (the default).
+    Up,
+    /// Roll back the last migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and migrate from scratch.
+    Fresh,
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { no_worker: false });
+    if let Command::ExportSchema { out } = &command {
+        return report(export_schema(out.as_deref()));
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_tracing(config.log_json);
+    report(run(command, config).await)
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = ?err, "command failed");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { no_worker } => serve(config, !no_worker).await,
+        Command::Worker => worker(config).await,
+        Command::Migrate { action } => migrate(config, action.unwrap_or(MigrateAction::Up)).await,
+        Command::SetupDefaults => {
+            let state = AppState::build(config).await?;
+            let report = crate::catalog::defaults::setup(&state.db).await?;
+            println!(
+                "setup-defaults: {} categories created, {} settings stored (the rest existed)",
+                report.categories, report.settings
+            );
+            Ok(())
+        }
+        Command::CreateSuperuser {
+            email,
+            password,
+            name,
+        } => {
+            let email = prompt_if_missing(email, "Email")?;
+            let name = prompt_if_missing(name, "Full name")?;
+            let password = prompt_if_missing(password, "Password")?;
+            let state = AppState::build(config).await?;
+            let (user, created) =
+                crate::accounts::admin::create_superuser(&state.db, &email, &password, &name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let verb = if created {
+                "created"
+            } else {
+                "promoted to admin"
+            };
+            println!("superuser {} {verb}", user.email);
+            Ok(())
+        }
+        Command::ExportSchema { .. } => Ok(()),
+    }
+}
+
+async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
+    if config.uses_dev_secret() {
+        tracing::warn!(
+            "JWT_SECRET is not set: using the built-in development secret. Anyone can forge tokens; set JWT_SECRET before exposing this server."
+        );
+    }
+    let bind = config.bind_addr;
+    let run_worker = with_worker && config.run_worker;
+    let state = AppState::build(config).await?;
+    tracing::info!(
+        database = state.db.get_database_backend().as_str(),
+        pubsub = state.pubsub.backend_name(),
+        mail = state.mailer.transport_name(),
+        "connected and migrated"
+    );
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let worker =
+        run_worker.then(|| tokio::spawn(jobs::worker::run(state.clone(), shutdown.clone())));
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("bind {bind} (BIND_ADDR)"))?;
+    tracing::info!("listening on http://{bind} (GraphiQL at /)");
+    http::serve(listener, http::router(state), shutdown.clone()).await?;
+    shutdown.cancel();
+    if let Some(worker) = worker {
+        worker.await.context("join the job worker")?;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let state = AppState::build(config).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    jobs::worker::run(state, shutdown).await;
+    Ok(())
+}
+
+async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    let db = db::connect(&config).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Fresh => Migrator::fresh(&db).await?,
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                println!("{:?}\t{}", migration.status(), migration.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn export_schema(out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let sdl = crate::graphql::sdl();
+    match out {
+        Some(path) => {
+            std::fs::write(path, sdl).with_context(|| format!("write {}", path.display()))
+        }
+        None => {
+            print!("{sdl}");
+            Ok(())
+        }
+    }
+}
+
+fn prompt_if_missing(value: Option<String>, label: &str) -> anyhow::Result<String> {
+    if let Some(value) = value {
+        return Ok(value);
+    }
+    print!("{label}: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim().to_owned();
+    anyhow::ensure!(!line.is_empty(), "{label} is required");
+    Ok(line)
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests and jobs");
+    shutdown.cancel();
+}

@@ -1,0 +1,244 @@
+//! Configuration, read once from the environment (and a `.env` file if present). Every variable
+//! is documented in `.env.example`; the defaults give the embedded mode (SQLite file, in-process
+//! pub/sub, mail written to files). A bad value stops start-up with a message naming the variable.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Development-only JWT secret, refused when `APP_ENV=production`.
+const DEV_JWT_SECRET: &str = "kabaadwala-dev-secret-change-me-0123456789";
+
+/// Where the server runs: `development` is lenient, `production` refuses unsafe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// `APP_ENV`: `development` (default) or `production`.
+    pub app_env: AppEnv,
+    /// `BIND_ADDR`: where the HTTP server listens (default `0.0.0.0:8000`).
+    pub bind_addr: SocketAddr,
+    /// `PUBLIC_URL`: the base URL put into emailed links (default `http://localhost:8000`).
+    pub public_url: String,
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…` (default a SQLite file under `./data`).
+    pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size on PostgreSQL (SQLite always uses one writer).
+    pub database_max_connections: u32,
+    /// `REDIS_URL`: when set, pub/sub goes through Redis; otherwise it stays in-process.
+    pub redis_url: Option<String>,
+    /// `SMTP_URL`: when set (`smtp://user:pass@host:port`), mail goes over SMTP.
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM`: the sender of every email.
+    pub mail_from: String,
+    /// `MAIL_DIR`: where `.eml` files are written when `SMTP_URL` is not set.
+    pub mail_dir: PathBuf,
+    /// `MEDIA_DIR`: where uploaded files are stored.
+    pub media_dir: PathBuf,
+    /// `JWT_SECRET`: HMAC key for access tokens (and for hashing OTP codes). Never logged.
+    pub jwt_secret: String,
+    /// `JWT_ISSUER` / `JWT_AUDIENCE`: the `iss` and `aud` claims, checked on every token.
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// `ACCESS_TOKEN_TTL_SECS`: access-token lifetime (default 15 minutes).
+    pub access_token_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL_SECS`: refresh-token lifetime (default 30 days).
+    pub refresh_token_ttl: Duration,
+    /// `RUN_WORKER`: run the job worker inside `serve` (default true).
+    pub run_worker: bool,
+    /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs (default 1000).
+    pub worker_poll: Duration,
+    /// `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY`: query limits.
+    pub graphql_max_depth: usize,
+    pub graphql_max_complexity: usize,
+    /// `MAX_BODY_BYTES`: the largest request body accepted (default 10 MiB).
+    pub max_body_bytes: usize,
+    /// `LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+}
+
+impl fmt::Debug for Config {
+    // Hand-written so that secrets never reach a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("bind_addr", &self.bind_addr)
+            .field("database", &redact_url(&self.database_url))
+            .field("redis", &self.redis_url.as_deref().map(redact_url))
+            .field("smtp", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_dir", &self.mail_dir)
+            .field("media_dir", &self.media_dir)
+            .field("run_worker", &self.run_worker)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration variable that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration variable {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env`, if there is one).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case; a malformed one is worth a warning, not a refusal.
+        if let Err(err) = dotenvy::dotenv()
+            && !err.not_found()
+        {
+            eprintln!("warning: could not read .env: {err}");
+        }
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key → value lookup (the environment, or a test's map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let app_env = match get("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "APP_ENV",
+                    message: format!("expected development or production, got {other:?}"),
+                });
+            }
+        };
+        let jwt_secret = match get("JWT_SECRET") {
+            Some(secret) if secret.len() < 32 => {
+                return Err(ConfigError {
+                    var: "JWT_SECRET",
+                    message: "must be at least 32 characters".into(),
+                });
+            }
+            Some(secret) => secret,
+            None if app_env == AppEnv::Production => {
+                return Err(ConfigError {
+                    var: "JWT_SECRET",
+                    message: "is required when APP_ENV=production".into(),
+                });
+            }
+            None => DEV_JWT_SECRET.to_owned(),
+        };
+        Ok(Self {
+            app_env,
+            bind_addr: parse(&get, "BIND_ADDR", "0.0.0.0:8000")?,
+            public_url: get("PUBLIC_URL")
+                .unwrap_or_else(|| "http://localhost:8000".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            database_url: get("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://data/kabaadwala.db?mode=rwc".into()),
+            database_max_connections: parse(&get, "DATABASE_MAX_CONNECTIONS", "20")?,
+            redis_url: get("REDIS_URL"),
+            smtp_url: get("SMTP_URL"),
+            mail_from: get("MAIL_FROM")
+                .unwrap_or_else(|| "Kabaadwala <no-reply@kabaadwala.local>".into()),
+            mail_dir: get("MAIL_DIR").unwrap_or_else(|| "data/mail".into()).into(),
+            media_dir: get("MEDIA_DIR")
+                .unwrap_or_else(|| "data/media".into())
+                .into(),
+            jwt_secret,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "kabaadwala".into()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "kabaadwala-api".into()),
+            access_token_ttl: Duration::from_secs(parse(&get, "ACCESS_TOKEN_TTL_SECS", "900")?),
+            refresh_token_ttl: Duration::from_secs(parse(
+                &get,
+                "REFRESH_TOKEN_TTL_SECS",
+                "2592000",
+            )?),
+            run_worker: parse(&get, "RUN_WORKER", "true")?,
+            worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
+            graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "12")?,
+            graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "5000")?,
+            max_body_bytes: parse(&get, "MAX_BODY_BYTES", "10485760")?,
+            log_json: match get("LOG_FORMAT").as_deref() {
+                None | Some("text") => false,
+                Some("json") => true,
+                Some(other) => {
+                    return Err(ConfigError {
+                        var: "LOG_FORMAT",
+                        message: format!("expected text or json, got {other:?}"),
+                    });
+                }
+            },
+        })
+    }
+
+    /// True when the JWT secret is the built-in development one.
+    pub fn uses_dev_secret(&self) -> bool {
+        self.jwt_secret == DEV_JWT_SECRET
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: &str,
+) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    let raw = get(var).unwrap_or_else(|| default.to_owned());
+    raw.trim().parse().map_err(|err| ConfigError {
+        var,
+        message: format!("{err} (got {raw:?})"),
+    })
+}
+
+/// `scheme://user:secret@host/db` → `scheme://***@host/db`, for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn defaults_give_the_embedded_mode() {
+        let config = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.database_url.starts_with("sqlite://"));
+        assert!(config.redis_url.is_none() && config.smtp_url.is_none());
+        assert_eq!(config.bind_addr.port(), 8000);
+        assert!(config.uses_dev_secret());
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable() {
+        let err = config(&[("BIND_ADDR", "not an address")]).err();
+        assert_eq!(err.map(|e| e.var), Some("BIND_ADDR"));
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_jwt_secret() {
+        let err = config(&[("APP_ENV", "production")]).err();
+        assert_eq!(err.map(|e| e.var), Some("JWT_SECRET"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_debug_output() {
+        let config = config(&[("DATABASE_URL", "postgres://kw:hunter2@db/kw")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains(&config.jwt_secret));
+    }
+}

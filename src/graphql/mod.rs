@@ -1,0 +1,74 @@
+//! The GraphQL schema: each domain's Query/Mutation roots merged into one, plus the plumbing
+//! every domain uses (context accessors, error codes, scalars, Relay helpers, the DataLoader).
+
+pub mod context;
+pub mod errors;
+pub mod loader;
+pub mod relay;
+pub mod scalars;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::{AppState, accounts, auth, catalog, settings};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    accounts::graphql::AccountsQuery,
+    catalog::graphql::CatalogQuery,
+    settings::graphql::SettingsQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    auth::graphql::AuthMutation,
+    accounts::graphql::AccountsMutation,
+    catalog::graphql::CatalogMutation,
+    settings::graphql::SettingsMutation,
+);
+
+pub type SubscriptionRoot = EmptySubscription;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The schema without runtime data: enough for the SDL.
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .extension(errors::ErrorCodes)
+}
+
+/// The executable schema over `state`.
+pub fn build_schema(state: AppState) -> AppSchema {
+    let depth = state.config.graphql_max_depth;
+    let complexity = state.config.graphql_max_complexity;
+    schema_builder()
+        .limit_depth(depth)
+        .limit_complexity(complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(50)
+        .data(state)
+        .finish()
+}
+
+/// The SDL written to `schema.graphql` (by `kabaadwala export-schema`).
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// Data added to every request: who is calling, and a fresh DataLoader.
+pub fn request_data(
+    request: async_graphql::Request,
+    state: &AppState,
+    auth: auth::Auth,
+) -> async_graphql::Request {
+    request.data(auth).data(loader::new_loader(state))
+}
+
+/// Parses a GraphQL `ID` as a UUID, or BAD_USER_INPUT naming the argument.
+pub fn parse_id(field: &str, id: &async_graphql::ID) -> crate::AppResult<uuid::Uuid> {
+    id.parse()
+        .map_err(|_| crate::AppError::bad_input(field, "is not a valid id"))
+}

@@ -1,0 +1,107 @@
+//! Money scalars. Amounts are integer paise (₹1 = 100 paise) in `Paise`, a JSON integer kept
+//! within ±2^53 so every JSON client reads it exactly; read models also offer `Money`, with a
+//! display string in the Indian grouping (₹1,00,000.00).
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+
+/// The largest amount a JSON number carries exactly (2^53 - 1).
+pub const MAX_SAFE_PAISE: i64 = 9_007_199_254_740_991;
+
+/// An amount in paise (1 INR = 100 paise): a JSON integer, never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Paise(pub i64);
+
+#[Scalar(name = "Paise")]
+impl ScalarType for Paise {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::Number(n) => match n.as_i64() {
+                Some(v) if v.abs() <= MAX_SAFE_PAISE => Ok(Paise(v)),
+                Some(_) => Err(InputValueError::custom("amount is out of range")),
+                None => Err(InputValueError::custom(
+                    "amounts are whole paise (an integer), not a fraction",
+                )),
+            },
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::Number(n) if n.is_i64())
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from(self.0)
+    }
+}
+
+/// An amount with its currency and a display string.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Money {
+    /// The amount in paise.
+    pub paise: Paise,
+    /// ISO 4217 currency code; always `INR` today.
+    pub currency: String,
+    /// For display, e.g. `₹1,00,000.50`.
+    pub formatted: String,
+}
+
+impl Money {
+    pub fn inr(paise: i64) -> Self {
+        Self {
+            paise: Paise(paise),
+            currency: "INR".into(),
+            formatted: format_inr(paise),
+        }
+    }
+}
+
+/// `123456789` paise → `₹12,34,567.89` (lakh/crore grouping).
+pub fn format_inr(paise: i64) -> String {
+    let sign = if paise < 0 { "-" } else { "" };
+    let abs = paise.unsigned_abs();
+    let rupees = (abs / 100).to_string();
+    let fraction = abs % 100;
+    let grouped = if rupees.len() <= 3 {
+        rupees
+    } else {
+        let (head, last3) = rupees.split_at(rupees.len() - 3);
+        let mut parts: Vec<&str> = Vec::new();
+        let mut rest = head;
+        while rest.len() > 2 {
+            let (h, t) = rest.split_at(rest.len() - 2);
+            parts.push(t);
+            rest = h;
+        }
+        parts.push(rest);
+        parts.reverse();
+        format!("{},{}", parts.join(","), last3)
+    };
+    format!("{sign}₹{grouped}.{fraction:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupees_use_the_indian_grouping() {
+        assert_eq!(format_inr(0), "₹0.00");
+        assert_eq!(format_inr(5), "₹0.05");
+        assert_eq!(format_inr(99_950), "₹999.50");
+        assert_eq!(format_inr(100_000), "₹1,000.00");
+        assert_eq!(format_inr(10_000_000), "₹1,00,000.00");
+        assert_eq!(format_inr(123_456_789), "₹12,34,567.89");
+        assert_eq!(format_inr(-250), "-₹2.50");
+    }
+
+    #[test]
+    fn fractions_and_strings_are_not_paise() {
+        assert!(<Paise as ScalarType>::parse(Value::from(1.5)).is_err());
+        assert!(<Paise as ScalarType>::parse(Value::from("100")).is_err());
+        assert_eq!(
+            <Paise as ScalarType>::parse(Value::from(100)).ok(),
+            Some(Paise(100))
+        );
+    }
+}

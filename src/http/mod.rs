@@ -1,0 +1,75 @@
+//! The HTTP surface: `POST/GET /graphql`, GraphiQL at `/`, `/healthz`, `/readyz`. [`router`] is a
+//! plain function so tests can drive it without a socket; [`serve`] binds it and shuts down
+//! gracefully on SIGTERM/Ctrl-C.
+
+mod auth;
+mod graphql;
+mod health;
+
+use std::time::Duration;
+
+use axum::{Router, routing::get};
+use tokio_util::sync::CancellationToken;
+use tower_http::{
+    cors::CorsLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{AppState, graphql::AppSchema};
+
+pub use auth::auth_from_header;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: AppSchema,
+}
+
+pub fn router(app: AppState) -> Router {
+    let schema = crate::graphql::build_schema(app.clone());
+    let max_body = app.config.max_body_bytes;
+    let state = HttpState { app, schema };
+    Router::new()
+        .route("/", get(graphql::graphiql))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CorsLayer::permissive())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), %request_id)
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then lets in-flight requests
+/// finish (up to 30 seconds).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let graceful = shutdown.clone();
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move { graceful.cancelled().await });
+    tokio::select! {
+        result = server => result?,
+        _ = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        } => tracing::warn!("in-flight requests did not finish within 30 s; stopping anyway"),
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The durable job queue (the Celery replacement). A job is a row in `jobs`, inserted with
+//! [`queue::enqueue`] in the same transaction as the change that needs it, so it is never lost
+//! and never runs for a change that rolled back. Workers claim due jobs (`FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL, so many workers never take the same job), run them, and on failure
+//! retry with exponential backoff until `max_attempts`, after which the job is parked as DEAD
+//! for inspection and manual retry.
+
+pub mod queue;
+pub mod tasks;
+pub mod worker;
+
+pub use tasks::Task;

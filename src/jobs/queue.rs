@@ -1,0 +1,183 @@
+//! Enqueueing, claiming and settling jobs. Every function takes the caller's connection or
+//! transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::jobs::{self, JobStatus};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    Statement, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::Task;
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
+/// How long a claimed job may run before another worker may take it over (its worker is
+/// presumed dead).
+pub const LEASE: Duration = Duration::minutes(5);
+const BACKOFF_BASE_SECS: i64 = 10;
+const BACKOFF_MAX_SECS: i64 = 3600;
+
+/// Adds a job, due now, to the queue, inside the caller's transaction.
+pub async fn enqueue(conn: &impl ConnectionTrait, task: &Task) -> AppResult<Uuid> {
+    enqueue_at(conn, task, Utc::now()).await
+}
+
+pub async fn enqueue_at(
+    conn: &impl ConnectionTrait,
+    task: &Task,
+    run_at: DateTime<Utc>,
+) -> AppResult<Uuid> {
+    let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    jobs::Entity::insert(jobs::ActiveModel {
+        id: Set(id),
+        kind: Set(kind),
+        payload: Set(payload),
+        status: Set(JobStatus::Pending),
+        attempts: Set(0),
+        max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
+        run_at: Set(run_at),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Claims the next job due at `now` (or whose lease ran out), marking it RUNNING and counting
+/// the attempt. On PostgreSQL, rows locked by other workers are skipped rather than waited for;
+/// SQLite has a single writer, so the plain update is already exclusive.
+pub async fn claim_next(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> AppResult<Option<jobs::Model>> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+             WHERE id = (SELECT id FROM jobs \
+                 WHERE (status = 'PENDING' AND run_at <= $2) OR (status = 'RUNNING' AND locked_until < $2) \
+                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING *"
+        }
+        _ => {
+            "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, locked_until = ?1, updated_at = ?2 \
+             WHERE id = (SELECT id FROM jobs \
+                 WHERE (status = 'PENDING' AND run_at <= ?2) OR (status = 'RUNNING' AND locked_until < ?2) \
+                 ORDER BY run_at LIMIT 1) \
+             RETURNING *"
+        }
+    };
+    let stmt = Statement::from_sql_and_values(backend, sql, [(now + LEASE).into(), now.into()]);
+    Ok(jobs::Entity::find().from_raw_sql(stmt).one(conn).await?)
+}
+
+/// Marks a claimed job done.
+pub async fn mark_succeeded(conn: &impl ConnectionTrait, job: &jobs::Model) -> AppResult<()> {
+    let now = Utc::now();
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(JobStatus::Succeeded))
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::FinishedAt, Expr::value(now))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .col_expr(jobs::Column::LastError, Expr::value(Option::<String>::None))
+        // Payloads may carry short-lived secrets (codes, tokens); a finished job keeps none.
+        .col_expr(jobs::Column::Payload, Expr::value(serde_json::json!({})))
+        .filter(jobs::Column::Id.eq(job.id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: due again after an exponential backoff, or DEAD once the job has
+/// used all its attempts. Returns the new status.
+pub async fn mark_failed(
+    conn: &impl ConnectionTrait,
+    job: &jobs::Model,
+    error: &str,
+    now: DateTime<Utc>,
+) -> AppResult<JobStatus> {
+    let dead = job.attempts >= job.max_attempts;
+    let status = if dead {
+        JobStatus::Dead
+    } else {
+        JobStatus::Pending
+    };
+    let mut update = jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(status))
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::LastError, Expr::value(truncate(error, 2000)))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
+    update = if dead {
+        update.col_expr(jobs::Column::FinishedAt, Expr::value(now))
+    } else {
+        update.col_expr(
+            jobs::Column::RunAt,
+            Expr::value(now + backoff(job.attempts)),
+        )
+    };
+    update
+        .filter(jobs::Column::Id.eq(job.id))
+        .exec(conn)
+        .await?;
+    Ok(status)
+}
+
+/// Puts a DEAD (or stuck) job back in the queue, due now, with a fresh set of attempts.
+/// Returns false when there is no such job or it already succeeded.
+pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
+    let now = Utc::now();
+    let result = jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(JobStatus::Pending))
+        .col_expr(jobs::Column::Attempts, Expr::value(0))
+        .col_expr(jobs::Column::RunAt, Expr::value(now))
+        .col_expr(
+            jobs::Column::FinishedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::Status.ne(JobStatus::Succeeded))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The wait before attempt `attempts + 1`: 10 s, 20 s, 40 s, … capped at one hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
+    Duration::seconds(std::cmp::Ord::min(
+        BACKOFF_BASE_SECS.saturating_mul(1 << exponent),
+        BACKOFF_MAX_SECS,
+    ))
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(10));
+        assert_eq!(backoff(2), Duration::seconds(20));
+        assert_eq!(backoff(4), Duration::seconds(80));
+        assert_eq!(backoff(30), Duration::seconds(3600));
+    }
+}

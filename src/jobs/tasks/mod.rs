@@ -1,0 +1,65 @@
+//! Every kind of background job, and how each runs. The serialized form is `kind` (the
+//! variant's snake_case name, as in DESIGN.md) plus a JSON `payload`.
+
+mod email;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppState;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum Task {
+    SendVerificationEmail { user_id: Uuid, token: String },
+    SendOtpEmail { user_id: Uuid, code: String },
+    SendPasswordResetEmail { user_id: Uuid, token: String },
+}
+
+impl Task {
+    pub fn to_parts(&self) -> serde_json::Result<(String, serde_json::Value)> {
+        let mut value = serde_json::to_value(self)?;
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let payload = value
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or(serde_json::Value::Null);
+        Ok((kind, payload))
+    }
+
+    pub fn from_parts(kind: &str, payload: &serde_json::Value) -> serde_json::Result<Self> {
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload }))
+    }
+}
+
+pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
+    match task {
+        Task::SendVerificationEmail { user_id, token } => {
+            email::send_verification(state, *user_id, token).await
+        }
+        Task::SendOtpEmail { user_id, code } => email::send_otp(state, *user_id, code).await,
+        Task::SendPasswordResetEmail { user_id, token } => {
+            email::send_password_reset(state, *user_id, token).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_round_trips_through_kind_and_payload() {
+        let task = Task::SendOtpEmail {
+            user_id: Uuid::nil(),
+            code: "123456".into(),
+        };
+        let (kind, payload) = task.to_parts().unwrap_or_default();
+        assert_eq!(kind, "send_otp_email");
+        assert_eq!(Task::from_parts(&kind, &payload).ok(), Some(task));
+    }
+}

@@ -1,0 +1,34 @@
+//! Kabaadwala: the backend of a hyperlocal scrap marketplace, served as one GraphQL API.
+//!
+//! - [`config`]: the one `Config`, read from the environment.
+//! - [`app`]: `AppState` (database, pub/sub, mailer, config) and how it is built.
+//! - [`cli`]: the subcommands (`serve`, `worker`, `migrate`, `setup-defaults`, …).
+//! - [`db`]: connecting, per-backend options and the database-error classification.
+//! - [`error`]: `AppError`, the one error type, and its codes.
+//! - [`http`]: the axum router, auth header → viewer, health, graceful shutdown.
+//! - [`graphql`]: schema assembly, context, error-code extension, scalars, Relay helpers, loaders.
+//! - [`auth`]: passwords, JWT access tokens, refresh-token rotation, OTP, emailed tokens.
+//! - [`accounts`]: users' profiles and addresses.
+//! - [`catalog`]: the category tree.
+//! - [`settings`]: typed system settings (commission rate, limits, …).
+//! - [`jobs`]: the durable job queue, its worker and its tasks.
+//! - [`mail`]: composing and sending email (SMTP or `.eml` files).
+//! - [`pubsub`]: topics across instances (Redis) or within one process.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod pubsub;
+pub mod settings;
+
+pub use app::AppState;
+pub use error::{AppError, AppResult};

@@ -1,0 +1,38 @@
+//! The text of every email the platform sends. Plain text: it renders everywhere and cannot be
+//! broken by a user's name.
+
+use super::Email;
+
+pub fn verification(to: &str, name: &str, link: &str, token: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Verify your Kabaadwala email address".into(),
+        body: format!(
+            "Namaste {name},\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n\
+             Or enter this token in the app: {token}\n\nThe link is valid for 48 hours.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn otp(to: &str, name: &str, code: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("{code} is your Kabaadwala sign-in code"),
+        body: format!(
+            "Namaste {name},\n\nYour sign-in code is: {code}\n\nIt is valid for 10 minutes. If you did \
+             not try to sign in, change your password.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn password_reset(to: &str, name: &str, link: &str, token: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Reset your Kabaadwala password".into(),
+        body: format!(
+            "Namaste {name},\n\nSomeone asked to reset the password of this account. To choose a new \
+             password, open:\n\n{link}\n\nOr enter this token in the app: {token}\n\nThe link is valid \
+             for 1 hour. If it was not you, ignore this email.\n\n— Kabaadwala\n"
+        ),
+    }
+}

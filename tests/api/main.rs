@@ -1,0 +1,16 @@
+//! The one integration-test binary (linked once): every test drives the real schema over a fresh
+//! database (a temp-file SQLite, or a fresh PostgreSQL database when `DATABASE_URL` is set), and
+//! the transport tests a real server on a random port.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod addresses;
+mod auth;
+mod catalog;
+mod http;
+mod jobs;
+mod schema;
+mod settings;
+mod smtp;

@@ -1,0 +1,28 @@
+//! `schema.graphql` is the contract frontends build against: it must be what the server serves.
+
+#[test]
+fn schema_graphql_matches_the_built_schema() {
+    let built = kabaadwala::graphql::sdl();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == built,
+        "schema.graphql is out of date: run `cargo run -- export-schema --out schema.graphql`"
+    );
+}
+
+#[test]
+fn money_is_never_a_float_in_the_schema() {
+    let sdl = kabaadwala::graphql::sdl();
+    for line in sdl.lines().filter(|l| l.contains("Float")) {
+        let field = line.trim();
+        assert!(
+            field.starts_with("latitude")
+                || field.starts_with("longitude")
+                || field.starts_with("radiusKm")
+                || field.starts_with("distanceKm")
+                || field.starts_with("serviceRadiusKm"),
+            "only coordinates and distances may be floats, found: {field}"
+        );
+    }
+}
