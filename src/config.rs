@@ -45,6 +45,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECS`: refresh-token lifetime (default 30 days).
     pub refresh_token_ttl: Duration,
+    /// `PAYMENT_WEBHOOK_SECRET`: key of the payment webhooks' HMAC-SHA256 signatures. Never logged.
+    pub payment_webhook_secret: String,
     /// `RUN_WORKER`: run the job worker inside `serve` (default true).
     pub run_worker: bool,
     /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs (default 1000).
@@ -150,6 +152,16 @@ impl Config {
                 "REFRESH_TOKEN_TTL_SECS",
                 "2592000",
             )?),
+            payment_webhook_secret: match get("PAYMENT_WEBHOOK_SECRET") {
+                Some(secret) => secret,
+                None if app_env == AppEnv::Production => {
+                    return Err(ConfigError {
+                        var: "PAYMENT_WEBHOOK_SECRET",
+                        message: "is required when APP_ENV=production".into(),
+                    });
+                }
+                None => "kabaadwala-dev-webhook-secret".into(),
+            },
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
             graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "12")?,
@@ -228,9 +240,12 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_to_start_without_a_jwt_secret() {
+    fn production_refuses_to_start_without_its_secrets() {
         let err = config(&[("APP_ENV", "production")]).err();
         assert_eq!(err.map(|e| e.var), Some("JWT_SECRET"));
+        let secret = "a-production-secret-of-enough-length-123";
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).err();
+        assert_eq!(err.map(|e| e.var), Some("PAYMENT_WEBHOOK_SECRET"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`accounts`]: users' profiles and addresses.
 //! - [`catalog`]: the category tree.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
+//! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
 //! - [`jobs`]: the durable job queue, its worker and its tasks.
 //! - [`mail`]: composing and sending email (SMTP or `.eml` files).
 //! - [`pubsub`]: topics across instances (Redis) or within one process.
@@ -29,6 +30,7 @@ pub mod jobs;
 pub mod mail;
 pub mod pubsub;
 pub mod settings;
+pub mod wallet;
 
 pub use app::AppState;
 pub use error::{AppError, AppResult};

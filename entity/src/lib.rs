@@ -4,8 +4,13 @@
 pub mod addresses;
 pub mod categories;
 pub mod email_tokens;
+pub mod holds;
 pub mod jobs;
+pub mod ledger_accounts;
+pub mod ledger_transfers;
 pub mod otp_challenges;
+pub mod recharges;
 pub mod refresh_tokens;
 pub mod system_settings;
 pub mod users;
+pub mod webhook_events;

@@ -7,6 +7,7 @@ mod m20261124_000001_create_accounts;
 mod m20261124_000002_create_addresses;
 mod m20261124_000003_create_categories_and_settings;
 mod m20261124_000004_create_jobs;
+mod m20261124_000005_create_ledger;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_addresses::Migration),
             Box::new(m20261124_000003_create_categories_and_settings::Migration),
             Box::new(m20261124_000004_create_jobs::Migration),
+            Box::new(m20261124_000005_create_ledger::Migration),
         ]
     }
 }

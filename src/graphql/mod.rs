@@ -9,13 +9,14 @@ pub mod scalars;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::{AppState, accounts, auth, catalog, settings};
+use crate::{AppState, accounts, auth, catalog, settings, wallet};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     accounts::graphql::AccountsQuery,
     catalog::graphql::CatalogQuery,
     settings::graphql::SettingsQuery,
+    wallet::graphql::WalletQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -24,6 +25,7 @@ pub struct MutationRoot(
     accounts::graphql::AccountsMutation,
     catalog::graphql::CatalogMutation,
     settings::graphql::SettingsMutation,
+    wallet::graphql::WalletMutation,
 );
 
 pub type SubscriptionRoot = EmptySubscription;

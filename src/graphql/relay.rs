@@ -46,21 +46,41 @@ impl CursorType for Cursor {
     }
 }
 
-/// Validated forward-paging arguments.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub limit: u64,
-    pub after: Option<Cursor>,
+/// A position in a list ordered by a monotonic integer id (the ledger's transfers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqCursor(pub i64);
+
+impl CursorType for SeqCursor {
+    type Error = AppError;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let bad = || AppError::bad_input("after", "invalid cursor");
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let seq = text.strip_prefix("seq:").ok_or_else(bad)?;
+        Ok(Self(seq.parse().map_err(|_| bad())?))
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("seq:{}", self.0))
+    }
 }
 
-impl Page {
+/// Validated forward-paging arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<C = Cursor> {
+    pub limit: u64,
+    pub after: Option<C>,
+}
+
+impl<C: CursorType<Error = AppError>> Page<C> {
     pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
         let limit = match first {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if n < 1 => return Err(AppError::bad_input("first", "must be at least 1")),
             Some(n) => u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
         };
-        let after = after.as_deref().map(Cursor::decode_cursor).transpose()?;
+        let after = after.as_deref().map(C::decode_cursor).transpose()?;
         Ok(Self { limit, after })
     }
 }
@@ -87,9 +107,11 @@ mod tests {
             Cursor::decode_cursor("not-a-cursor"),
             Err(AppError::BadUserInput { .. })
         ));
-        assert!(Page::new(Some(0), None).is_err());
+        assert!(Page::<Cursor>::new(Some(0), None).is_err());
         assert_eq!(
-            Page::new(Some(1000), None).map(|p| p.limit).ok(),
+            Page::<SeqCursor>::new(Some(1000), None)
+                .map(|p| p.limit)
+                .ok(),
             Some(MAX_PAGE_SIZE)
         );
     }

@@ -5,6 +5,7 @@
 mod auth;
 mod graphql;
 mod health;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ pub fn router(app: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/webhooks/payments/{provider}", axum::routing::post(webhooks::payment))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CorsLayer::permissive())

@@ -14,3 +14,4 @@ mod jobs;
 mod schema;
 mod settings;
 mod smtp;
+mod wallet;

@@ -14,6 +14,7 @@ pub enum Task {
     SendVerificationEmail { user_id: Uuid, token: String },
     SendOtpEmail { user_id: Uuid, code: String },
     SendPasswordResetEmail { user_id: Uuid, token: String },
+    ProcessWalletRecharge { recharge_id: Uuid },
 }
 
 impl Task {
@@ -44,6 +45,9 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         Task::SendOtpEmail { user_id, code } => email::send_otp(state, *user_id, code).await,
         Task::SendPasswordResetEmail { user_id, token } => {
             email::send_password_reset(state, *user_id, token).await
+        }
+        Task::ProcessWalletRecharge { recharge_id } => {
+            crate::wallet::recharge::process(state, *recharge_id).await
         }
     }
 }

@@ -1,0 +1,288 @@
+//! Escrow: hold (available → held), release (held → payee, commission → platform, any rest back
+//! to available), void (held → available). Each hold is settled exactly once: the settling
+//! update is conditional on the hold still being HELD, so a second settlement is CONFLICT and
+//! moves nothing.
+
+use chrono::Utc;
+use entity::{
+    holds::{self, HoldStatus},
+    ledger_accounts::{self, AccountKind},
+    ledger_transfers::TransferKind,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::ledger::{self, PLATFORM, Transfer};
+use crate::error::{AppError, AppResult};
+
+/// Commission on `amount` at `bps` basis points, rounded down to the paisa.
+pub fn commission(amount: i64, bps: i64) -> i64 {
+    i64::try_from(i128::from(amount) * i128::from(bps) / 10_000).unwrap_or(0)
+}
+
+/// Moves `amount` of `user_id`'s available balance into held, as a new hold.
+/// INSUFFICIENT_FUNDS when the available balance is too low.
+pub async fn hold(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    amount: i64,
+    reference: &str,
+) -> AppResult<holds::Model> {
+    if amount <= 0 {
+        return Err(AppError::bad_input("amount", "must be more than zero"));
+    }
+    let available = ledger::account(conn, AccountKind::UserAvailable, user_id).await?;
+    let held = ledger::account(conn, AccountKind::UserHeld, user_id).await?;
+    let id = Uuid::new_v4();
+    ledger::transfer(
+        conn,
+        Transfer {
+            debit: available,
+            credit: held,
+            amount,
+            kind: TransferKind::Hold,
+            reference: reference.to_owned(),
+            idempotency_key: None,
+            hold_id: Some(id),
+        },
+    )
+    .await
+    .map_err(|err| match err {
+        AppError::InsufficientFunds(_) => {
+            AppError::InsufficientFunds("your wallet balance is too low; recharge it first".into())
+        }
+        other => other,
+    })?;
+    let model = holds::Model {
+        id,
+        user_id,
+        amount,
+        status: HoldStatus::Held,
+        reference: reference.to_owned(),
+        released_amount: 0,
+        created_at: Utc::now(),
+        settled_at: None,
+    };
+    holds::Entity::insert(holds::ActiveModel {
+        id: Set(model.id),
+        user_id: Set(model.user_id),
+        amount: Set(model.amount),
+        status: Set(model.status),
+        reference: Set(model.reference.clone()),
+        released_amount: Set(0),
+        created_at: Set(model.created_at),
+        settled_at: Set(None),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(model)
+}
+
+/// Releases `release_amount` of a hold to `payee` (less `commission`, which goes to platform
+/// revenue) and returns the rest of the hold to the buyer's available balance. A full release
+/// has `release_amount == hold.amount`.
+pub async fn release(
+    conn: &impl ConnectionTrait,
+    hold_id: Uuid,
+    payee: &ledger_accounts::Model,
+    release_amount: i64,
+    commission: i64,
+) -> AppResult<holds::Model> {
+    let hold = find(conn, hold_id).await?;
+    if release_amount <= 0 || release_amount > hold.amount {
+        return Err(AppError::bad_input(
+            "amount",
+            "a release must be within the held amount",
+        ));
+    }
+    if commission < 0 || commission > release_amount {
+        return Err(AppError::bad_input(
+            "commission",
+            "must be within the released amount",
+        ));
+    }
+    settle(conn, &hold, HoldStatus::Released, release_amount).await?;
+    let held = ledger::account(conn, AccountKind::UserHeld, hold.user_id).await?;
+    let reference = format!("hold:{hold_id}");
+    let net = release_amount - commission;
+    if net > 0 {
+        move_from_hold(
+            conn,
+            &hold,
+            held.clone(),
+            payee.clone(),
+            net,
+            TransferKind::Release,
+            &reference,
+        )
+        .await?;
+    }
+    if commission > 0 {
+        let revenue = ledger::account(conn, AccountKind::PlatformRevenue, PLATFORM).await?;
+        move_from_hold(
+            conn,
+            &hold,
+            held.clone(),
+            revenue,
+            commission,
+            TransferKind::Commission,
+            &reference,
+        )
+        .await?;
+    }
+    let rest = hold.amount - release_amount;
+    if rest > 0 {
+        let available = ledger::account(conn, AccountKind::UserAvailable, hold.user_id).await?;
+        move_from_hold(
+            conn,
+            &hold,
+            held,
+            available,
+            rest,
+            TransferKind::Refund,
+            &reference,
+        )
+        .await?;
+    }
+    Ok(hold)
+}
+
+/// Returns the whole hold to the buyer's available balance.
+pub async fn void(conn: &impl ConnectionTrait, hold_id: Uuid) -> AppResult<holds::Model> {
+    let hold = find(conn, hold_id).await?;
+    settle(conn, &hold, HoldStatus::Voided, 0).await?;
+    let held = ledger::account(conn, AccountKind::UserHeld, hold.user_id).await?;
+    let available = ledger::account(conn, AccountKind::UserAvailable, hold.user_id).await?;
+    move_from_hold(
+        conn,
+        &hold,
+        held,
+        available,
+        hold.amount,
+        TransferKind::Refund,
+        &format!("hold:{hold_id}"),
+    )
+    .await?;
+    Ok(hold)
+}
+
+async fn move_from_hold(
+    conn: &impl ConnectionTrait,
+    hold: &holds::Model,
+    from: ledger_accounts::Model,
+    to: ledger_accounts::Model,
+    amount: i64,
+    kind: TransferKind,
+    reference: &str,
+) -> AppResult<()> {
+    ledger::transfer(
+        conn,
+        Transfer {
+            debit: from,
+            credit: to,
+            amount,
+            kind,
+            reference: reference.to_owned(),
+            idempotency_key: None,
+            hold_id: Some(hold.id),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &impl ConnectionTrait, hold_id: Uuid) -> AppResult<holds::Model> {
+    holds::Entity::find_by_id(hold_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("hold"))
+}
+
+/// Marks a HELD hold settled, exactly once.
+async fn settle(
+    conn: &impl ConnectionTrait,
+    hold: &holds::Model,
+    status: HoldStatus,
+    released_amount: i64,
+) -> AppResult<()> {
+    let settled = holds::Entity::update_many()
+        .col_expr(holds::Column::Status, Expr::value(status))
+        .col_expr(holds::Column::ReleasedAmount, Expr::value(released_amount))
+        .col_expr(holds::Column::SettledAt, Expr::value(Utc::now()))
+        .filter(holds::Column::Id.eq(hold.id))
+        .filter(holds::Column::Status.eq(HoldStatus::Held))
+        .exec(conn)
+        .await?;
+    if settled.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "this payment was already settled".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Balances of a user's wallet: (available, held).
+pub async fn balances(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> AppResult<(ledger_accounts::Model, ledger_accounts::Model)> {
+    let available = ledger::account(conn, AccountKind::UserAvailable, user_id).await?;
+    let held = ledger::account(conn, AccountKind::UserHeld, user_id).await?;
+    Ok((available, held))
+}
+
+/// A support adjustment: a positive `amount` credits the user's wallet from the platform's
+/// adjustment account, a negative one debits it (never below zero). Idempotent on `key`.
+pub async fn adjust(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    amount: i64,
+    reason: &str,
+    key: &str,
+) -> AppResult<entity::ledger_transfers::Model> {
+    if amount == 0 {
+        return Err(AppError::bad_input("amount", "must not be zero"));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::bad_input("reason", "a reason is required"));
+    }
+    let wallet = ledger::account(conn, AccountKind::UserAvailable, user_id).await?;
+    let platform = ledger::account(conn, AccountKind::PlatformAdjustments, PLATFORM).await?;
+    let (debit, credit) = if amount > 0 {
+        (platform, wallet)
+    } else {
+        (wallet, platform)
+    };
+    ledger::transfer(
+        conn,
+        Transfer {
+            debit,
+            credit,
+            amount: amount.abs(),
+            kind: TransferKind::Adjustment,
+            reference: format!(
+                "adjustment: {}",
+                reason.chars().take(200).collect::<String>()
+            ),
+            idempotency_key: Some(format!("adjust:{key}")),
+            hold_id: None,
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::commission;
+
+    #[test]
+    fn commission_rounds_down_to_the_paisa() {
+        assert_eq!(commission(10_000, 500), 500);
+        assert_eq!(commission(999, 500), 49);
+        assert_eq!(commission(i64::MAX, 10_000), i64::MAX);
+        assert_eq!(commission(12_345, 0), 0);
+    }
+}

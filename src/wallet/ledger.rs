@@ -1,0 +1,299 @@
+//! Ledger accounts and transfers: the only code that changes a balance. A debit is a conditional
+//! update (`balance >= amount`), so concurrent spends can never take a balance below zero, on
+//! SQLite and PostgreSQL alike; the two rows of a transfer are locked in id order so opposite
+//! transfers cannot deadlock.
+
+use chrono::Utc;
+use entity::{
+    ledger_accounts::{self, AccountKind},
+    ledger_transfers::{self, TransferKind},
+};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait as _, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    Statement,
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Owner of the platform's own accounts.
+pub const PLATFORM: Uuid = Uuid::nil();
+pub const CURRENCY: &str = "INR";
+
+/// Whether an account of this kind may go below zero.
+pub fn may_go_negative(kind: AccountKind) -> bool {
+    matches!(
+        kind,
+        AccountKind::ProviderClearing | AccountKind::PlatformAdjustments
+    )
+}
+
+/// The account of `kind` owned by `owner`, created (with balance 0) on first use.
+pub async fn account(
+    conn: &impl ConnectionTrait,
+    kind: AccountKind,
+    owner: Uuid,
+) -> AppResult<ledger_accounts::Model> {
+    let find = || {
+        ledger_accounts::Entity::find()
+            .filter(ledger_accounts::Column::OwnerId.eq(owner))
+            .filter(ledger_accounts::Column::Kind.eq(kind))
+            .filter(ledger_accounts::Column::Currency.eq(CURRENCY))
+    };
+    if let Some(found) = find().one(conn).await? {
+        return Ok(found);
+    }
+    ledger_accounts::Entity::insert(ledger_accounts::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        kind: Set(kind),
+        owner_id: Set(owner),
+        currency: Set(CURRENCY.to_owned()),
+        balance: Set(0),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict_do_nothing_on([
+        ledger_accounts::Column::OwnerId,
+        ledger_accounts::Column::Kind,
+        ledger_accounts::Column::Currency,
+    ])
+    .exec(conn)
+    .await?;
+    find()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger account vanished")))
+}
+
+/// One movement to record.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub debit: ledger_accounts::Model,
+    pub credit: ledger_accounts::Model,
+    pub amount: i64,
+    pub kind: TransferKind,
+    pub reference: String,
+    /// Replaying a key returns the first transfer and moves nothing.
+    pub idempotency_key: Option<String>,
+    pub hold_id: Option<Uuid>,
+}
+
+#[derive(FromQueryResult)]
+struct BalanceRow {
+    balance: i64,
+}
+
+/// Records `t` inside the caller's transaction. INSUFFICIENT_FUNDS (and nothing written by this
+/// call) when the debit account may not go negative and holds less than the amount.
+pub async fn transfer(
+    conn: &impl ConnectionTrait,
+    t: Transfer,
+) -> AppResult<ledger_transfers::Model> {
+    if t.amount <= 0 {
+        return Err(AppError::bad_input("amount", "must be more than zero"));
+    }
+    if t.debit.id == t.credit.id {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "transfer to the same account"
+        )));
+    }
+    if let Some(key) = &t.idempotency_key {
+        let existing = ledger_transfers::Entity::find()
+            .filter(ledger_transfers::Column::IdempotencyKey.eq(key.as_str()))
+            .one(conn)
+            .await?;
+        if let Some(existing) = existing {
+            let same = existing.amount == t.amount
+                && existing.debit_account_id == t.debit.id
+                && existing.credit_account_id == t.credit.id
+                && existing.kind == t.kind;
+            if !same {
+                return Err(AppError::Conflict(
+                    "this idempotency key was already used for a different request".into(),
+                ));
+            }
+            return Ok(existing);
+        }
+    }
+    let debit_first = t.debit.id < t.credit.id;
+    let (debit_after, credit_after) = if debit_first {
+        let d = apply(conn, &t.debit, -t.amount).await?;
+        let c = apply(conn, &t.credit, t.amount).await?;
+        (d, c)
+    } else {
+        let c = apply(conn, &t.credit, t.amount).await?;
+        let d = apply(conn, &t.debit, -t.amount).await?;
+        (d, c)
+    };
+    let inserted = ledger_transfers::Entity::insert(ledger_transfers::ActiveModel {
+        id: NotSet,
+        debit_account_id: Set(t.debit.id),
+        credit_account_id: Set(t.credit.id),
+        amount: Set(t.amount),
+        kind: Set(t.kind),
+        reference: Set(t.reference),
+        idempotency_key: Set(t.idempotency_key),
+        hold_id: Set(t.hold_id),
+        debit_balance_after: Set(debit_after),
+        credit_balance_after: Set(credit_after),
+        created_at: Set(Utc::now()),
+    })
+    .exec_with_returning(conn)
+    .await?;
+    Ok(inserted)
+}
+
+/// Adds `delta` to an account's balance and returns the new balance. A negative delta on an
+/// account that may not go negative only applies if the balance covers it.
+async fn apply(
+    conn: &impl ConnectionTrait,
+    account: &ledger_accounts::Model,
+    delta: i64,
+) -> AppResult<i64> {
+    let guarded = delta < 0 && !may_go_negative(account.kind);
+    let sql = if guarded {
+        "UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 RETURNING balance"
+    } else {
+        "UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance"
+    };
+    let backend = conn.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        portable(backend, sql),
+        [delta.into(), account.id.into()],
+    );
+    match BalanceRow::find_by_statement(stmt).one(conn).await? {
+        Some(row) => Ok(row.balance),
+        None if guarded => Err(AppError::InsufficientFunds(
+            "the balance is too low for this".into(),
+        )),
+        None => Err(AppError::internal(anyhow::anyhow!(
+            "ledger account {} missing",
+            account.id
+        ))),
+    }
+}
+
+/// `$1`-style parameters for PostgreSQL; SQLite takes the same numbers as `?1`.
+pub fn portable(backend: DbBackend, sql: &str) -> String {
+    match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    }
+}
+
+/// What `ledgerCheck` found.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerReport {
+    pub accounts_checked: i64,
+    pub transfers_checked: i64,
+    /// Sum of every balance: zero in a sound ledger.
+    pub total_balance: i64,
+    pub violations: Vec<String>,
+}
+
+impl LedgerReport {
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+#[derive(FromQueryResult)]
+struct AccountCheck {
+    id: Uuid,
+    kind: String,
+    balance: i64,
+    entries: i64,
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// Checks every invariant of the ledger with SQL aggregation.
+pub async fn check(conn: &impl ConnectionTrait) -> AppResult<LedgerReport> {
+    let backend = conn.get_database_backend();
+    let accounts = AccountCheck::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT a.id AS id, a.kind AS kind, a.balance AS balance, \
+           CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id), 0) \
+              - COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id), 0) AS BIGINT) AS entries \
+         FROM ledger_accounts a",
+    ))
+    .all(conn)
+    .await?;
+    let mut report = LedgerReport {
+        accounts_checked: i64::try_from(accounts.len()).unwrap_or(i64::MAX),
+        ..Default::default()
+    };
+    for account in &accounts {
+        report.total_balance = report.total_balance.saturating_add(account.balance);
+        if account.balance != account.entries {
+            report.violations.push(format!(
+                "account {} ({}) has balance {} but its entries sum to {}",
+                account.id, account.kind, account.balance, account.entries
+            ));
+        }
+        let negative_allowed = matches!(
+            account.kind.as_str(),
+            "PROVIDER_CLEARING" | "PLATFORM_ADJUSTMENTS"
+        );
+        if account.balance < 0 && !negative_allowed {
+            report.violations.push(format!(
+                "account {} ({}) is negative: {}",
+                account.id, account.kind, account.balance
+            ));
+        }
+    }
+    if report.total_balance != 0 {
+        report.violations.push(format!(
+            "balances sum to {} instead of zero",
+            report.total_balance
+        ));
+    }
+    let count =
+        |sql: &str| Count::find_by_statement(Statement::from_string(backend, sql.to_owned()));
+    report.transfers_checked = count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM ledger_transfers")
+        .one(conn)
+        .await?
+        .map_or(0, |c| c.n);
+    let bad_amounts =
+        count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM ledger_transfers WHERE amount <= 0")
+            .one(conn)
+            .await?
+            .map_or(0, |c| c.n);
+    if bad_amounts > 0 {
+        report.violations.push(format!(
+            "{bad_amounts} transfers have a non-positive amount"
+        ));
+    }
+    // Money held for a user equals the sum of that user's open holds.
+    let mismatched_holds = count(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM ledger_accounts a \
+         WHERE a.kind = 'USER_HELD' AND a.balance <> \
+           COALESCE((SELECT SUM(h.amount) FROM holds h WHERE h.user_id = a.owner_id AND h.status = 'HELD'), 0)",
+    )
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n);
+    if mismatched_holds > 0 {
+        report.violations.push(format!(
+            "{mismatched_holds} held balances differ from the sum of their open holds"
+        ));
+    }
+    // A hold settled more than once would show as more movement out of HELD than it held.
+    let over_settled = count(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM holds h WHERE h.status <> 'HELD' AND \
+           (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t WHERE t.hold_id = h.id AND t.kind <> 'HOLD') <> h.amount",
+    )
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n);
+    if over_settled > 0 {
+        report.violations.push(format!(
+            "{over_settled} settled holds moved a different amount than they held"
+        ));
+    }
+    Ok(report)
+}

@@ -1,0 +1,13 @@
+//! The wallet: a double-entry ledger. Every movement of money is one immutable transfer between
+//! two ledger accounts, written in the same transaction as the balance changes and the business
+//! row that caused it. [`ledger`] is the only code that writes balances.
+//!
+//! Invariants (checked by tests and the admin `ledgerCheck` query): balances sum to zero; every
+//! account's balance equals the sum of its entries; no user or vendor balance is negative; a
+//! replayed idempotency key moves nothing; a hold is settled (released or voided) exactly once.
+
+pub mod escrow;
+pub mod graphql;
+pub mod ledger;
+pub mod recharge;
+pub mod webhook;
