@@ -80,3 +80,19 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `postgres://u@h:5432/test?x=y` with the database swapped for `name` (tests and benchmarks
+/// create their own databases on the server `DATABASE_URL` names).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let root = base[scheme_end..]
+        .find('/')
+        .map_or(base, |slash| &base[..scheme_end + slash]);
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}

@@ -199,7 +199,7 @@ async fn fresh_database(admin_url: &str) -> anyhow::Result<(DatabaseConnection, 
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await?;
     admin.close().await.ok();
-    let url = swap_database(admin_url, &name);
+    let url = kabaadwala::db::with_database(admin_url, &name);
     let db = kabaadwala::db::connect_url(&url, CONCURRENCY as u32 + 4).await?;
     kabaadwala::db::migrate(&db).await?;
     Ok((db, name))
@@ -213,20 +213,6 @@ async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn swap_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = base[scheme_end..]
-        .find('/')
-        .map_or(base, |slash| &base[..scheme_end + slash]);
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
-    }
-}
-
 /// `pgbench -N` on a scratch database of the same server, as the physical reference.
 async fn pgbench(admin_url: &str) -> anyhow::Result<f64> {
     let name = format!("kw_pgbench_{}", Uuid::new_v4().simple());
@@ -235,7 +221,7 @@ async fn pgbench(admin_url: &str) -> anyhow::Result<f64> {
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await?;
     admin.close().await.ok();
-    let url = swap_database(admin_url, &name);
+    let url = kabaadwala::db::with_database(admin_url, &name);
     let init = std::process::Command::new("pgbench")
         .args(["-i", "-q", "-s", "10", &url])
         .output()

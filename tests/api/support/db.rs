@@ -24,7 +24,7 @@ impl TestDb {
                     .expect("create test database");
                 admin.close().await.ok();
                 Self {
-                    url: with_database(&admin_url, &name),
+                    url: kabaadwala::db::with_database(&admin_url, &name),
                     postgres: Some((admin_url, name)),
                 }
             }
@@ -59,22 +59,5 @@ impl Drop for TestDb {
             });
         });
         let _ = cleanup.join();
-    }
-}
-
-/// `postgres://u@h:5432/test?x=y` with the database swapped for `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let root = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
     }
 }
