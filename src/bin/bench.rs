@@ -192,14 +192,19 @@ async fn prepare(db: &DatabaseConnection, count: usize) -> anyhow::Result<Vec<Uu
     Ok(ids)
 }
 
-async fn fresh_database(admin_url: &str) -> anyhow::Result<(DatabaseConnection, String)> {
-    let name = format!("kw_bench_{}", Uuid::new_v4().simple());
+/// Creates an empty database named `<prefix>_<random>` on the server; returns (url, name).
+async fn create_database(admin_url: &str, prefix: &str) -> anyhow::Result<(String, String)> {
+    let name = format!("{prefix}_{}", Uuid::new_v4().simple());
     let admin = Database::connect(admin_url).await?;
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await?;
     admin.close().await.ok();
-    let url = kabaadwala::db::with_database(admin_url, &name);
+    Ok((kabaadwala::db::with_database(admin_url, &name), name))
+}
+
+async fn fresh_database(admin_url: &str) -> anyhow::Result<(DatabaseConnection, String)> {
+    let (url, name) = create_database(admin_url, "kw_bench").await?;
     let db = kabaadwala::db::connect_url(&url, CONCURRENCY as u32 + 4).await?;
     kabaadwala::db::migrate(&db).await?;
     Ok((db, name))
@@ -215,13 +220,7 @@ async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
 
 /// `pgbench -N` on a scratch database of the same server, as the physical reference.
 async fn pgbench(admin_url: &str) -> anyhow::Result<f64> {
-    let name = format!("kw_pgbench_{}", Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url).await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    admin.close().await.ok();
-    let url = kabaadwala::db::with_database(admin_url, &name);
+    let (url, name) = create_database(admin_url, "kw_pgbench").await?;
     let init = std::process::Command::new("pgbench")
         .args(["-i", "-q", "-s", "10", &url])
         .output()
