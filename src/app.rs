@@ -5,7 +5,9 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::{auth::jwt::JwtKeys, config::Config, db, mail::Mailer, pubsub::PubSub};
+use crate::{
+    auth::jwt::JwtKeys, config::Config, db, mail::Mailer, pubsub::PubSub, storage::Storage,
+};
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -13,6 +15,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub pubsub: PubSub,
     pub mailer: Mailer,
+    /// Uploaded files (KYC documents, product images, chat attachments).
+    pub storage: Storage,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     /// Wakes this process's job worker when a request has just enqueued work.
@@ -38,6 +42,7 @@ impl AppState {
             db,
             pubsub,
             mailer,
+            storage: Storage::local(&config.media_dir),
             jwt: Arc::new(JwtKeys::new(&config)),
             config: Arc::new(config),
             jobs_wakeup: Arc::new(Notify::new()),

@@ -56,6 +56,8 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     /// `MAX_BODY_BYTES`: the largest request body accepted (default 10 MiB).
     pub max_body_bytes: usize,
+    /// `MAX_UPLOAD_BYTES`: the largest uploaded file (KYC document, image) accepted (default 5 MiB).
+    pub max_upload_bytes: u64,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
 }
@@ -167,6 +169,7 @@ impl Config {
             graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "12")?,
             graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "5000")?,
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", "10485760")?,
+            max_upload_bytes: parse(&get, "MAX_UPLOAD_BYTES", "5242880")?,
             log_json: match get("LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,

@@ -9,7 +9,10 @@
 //! - [`graphql`]: schema assembly, context, error-code extension, scalars, Relay helpers, loaders.
 //! - [`auth`]: passwords, JWT access tokens, refresh-token rotation, OTP, emailed tokens.
 //! - [`accounts`]: users' profiles and addresses.
-//! - [`catalog`]: the category tree.
+//! - [`catalog`]: categories, products with images, search (text, price, nearby), reviews, wishlists.
+//! - [`vendors`]: vendor profiles, KYC documents and their review, per-vendor commission.
+//! - [`geo`]: distances between coordinates.
+//! - [`storage`]: uploaded files (a folder by default) and what their bytes say they are.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
 //! - [`jobs`]: the durable job queue, its worker and its tasks.
@@ -24,12 +27,15 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod geo;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod pubsub;
 pub mod settings;
+pub mod storage;
+pub mod vendors;
 pub mod wallet;
 
 pub use app::AppState;

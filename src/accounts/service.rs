@@ -57,18 +57,20 @@ pub struct AddressInput {
     pub longitude: Option<f64>,
 }
 
-struct CheckedAddress {
-    label: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    state: String,
-    pincode: String,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
+/// An address whose fields passed [`check_address`].
+pub struct CheckedAddress {
+    pub label: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub state: String,
+    pub pincode: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
-fn check_address(input: AddressInput) -> AppResult<CheckedAddress> {
+/// Trims and validates an address as entered (PIN code, lengths, coordinates).
+pub fn check_address(input: AddressInput) -> AppResult<CheckedAddress> {
     let text = |field: &str, value: &str, max: usize| -> AppResult<String> {
         let value = value.trim();
         if value.is_empty() {

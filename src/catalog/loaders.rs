@@ -1,9 +1,9 @@
-//! Batched category lookups.
+//! Batched catalog lookups: categories, products, their images, wishlist membership.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::categories;
+use entity::{categories, product_images, products, wishlist_items};
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter, QueryOrder as _};
 use uuid::Uuid;
 
@@ -58,5 +58,96 @@ impl Loader<CategoryChildren> for AppLoader {
             }
         }
         Ok(grouped)
+    }
+}
+
+/// A product by id (whatever its visibility: the parent field decided).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProductById(pub Uuid);
+
+impl Loader<ProductById> for AppLoader {
+    type Value = products::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ProductById],
+    ) -> Result<HashMap<ProductById, Self::Value>, Self::Error> {
+        let rows = products::Entity::find()
+            .filter(products::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|p| (ProductById(p.id), p)).collect())
+    }
+}
+
+/// A product's images, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProductImages(pub Uuid);
+
+impl Loader<ProductImages> for AppLoader {
+    type Value = Vec<product_images::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ProductImages],
+    ) -> Result<HashMap<ProductImages, Self::Value>, Self::Error> {
+        let rows = product_images::Entity::find()
+            .filter(product_images::Column::ProductId.is_in(keys.iter().map(|k| k.0)))
+            .order_by_asc(product_images::Column::Position)
+            .order_by_asc(product_images::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<ProductImages, Vec<product_images::Model>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            grouped
+                .entry(ProductImages(row.product_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+/// Whether `user` has `product` in their wishlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InWishlist {
+    pub user: Uuid,
+    pub product: Uuid,
+}
+
+impl Loader<InWishlist> for AppLoader {
+    type Value = bool;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[InWishlist],
+    ) -> Result<HashMap<InWishlist, Self::Value>, Self::Error> {
+        // A request has one signed-in user, so this is one query in practice.
+        let mut by_user: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_user.entry(key.user).or_default().push(key.product);
+        }
+        let mut found: HashMap<InWishlist, bool> = keys.iter().map(|k| (*k, false)).collect();
+        for (user, products) in by_user {
+            let rows = wishlist_items::Entity::find()
+                .filter(wishlist_items::Column::UserId.eq(user))
+                .filter(wishlist_items::Column::ProductId.is_in(products))
+                .all(&self.db)
+                .await?;
+            for row in rows {
+                found.insert(
+                    InWishlist {
+                        user,
+                        product: row.product_id,
+                    },
+                    true,
+                );
+            }
+        }
+        Ok(found)
     }
 }

@@ -1,8 +1,15 @@
-//! The catalog: today the category tree (metals → copper, …); products, images, reviews and the
-//! wishlist join it. Slugs are unique; a category with subcategories cannot be deleted; a
-//! category can never become its own ancestor.
+//! The catalog: the category tree (metals → copper, …), vendors' products with images, the
+//! public search (text, price, category subtree, nearby), reviews and wishlists. Slugs are unique;
+//! a category with subcategories cannot be deleted; a category can never become its own ancestor.
+//! Only products that are active, not deleted and of an APPROVED vendor are listed publicly;
+//! `rating`/`reviewCount` change only with a review, in the same transaction.
 
 pub mod categories;
 pub mod defaults;
 pub mod graphql;
+pub mod images;
 pub mod loaders;
+pub mod products;
+pub mod reviews;
+pub mod search;
+pub mod wishlist;

@@ -6,16 +6,19 @@ pub mod errors;
 pub mod loader;
 pub mod relay;
 pub mod scalars;
+pub mod upload;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::{AppState, accounts, auth, catalog, settings, wallet};
+use crate::{AppState, accounts, auth, catalog, settings, vendors, wallet};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     accounts::graphql::AccountsQuery,
     catalog::graphql::CatalogQuery,
+    catalog::graphql::ProductsQuery,
     settings::graphql::SettingsQuery,
+    vendors::graphql::VendorsQuery,
     wallet::graphql::WalletQuery,
 );
 
@@ -24,7 +27,9 @@ pub struct MutationRoot(
     auth::graphql::AuthMutation,
     accounts::graphql::AccountsMutation,
     catalog::graphql::CatalogMutation,
+    catalog::graphql::ProductsMutation,
     settings::graphql::SettingsMutation,
+    vendors::graphql::VendorsMutation,
     wallet::graphql::WalletMutation,
 );
 

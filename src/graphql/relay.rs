@@ -2,7 +2,10 @@
 //! id), so pages stay stable while rows are added, and a cursor from one list is refused by
 //! another only by failing to match, never by leaking internals.
 
-use async_graphql::{SimpleObject, connection::CursorType};
+use async_graphql::{
+    OutputType, SimpleObject,
+    connection::{Connection, CursorType, Edge},
+};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -83,6 +86,33 @@ impl<C: CursorType<Error = AppError>> Page<C> {
         let after = after.as_deref().map(C::decode_cursor).transpose()?;
         Ok(Self { limit, after })
     }
+}
+
+/// A connection page from `rows` fetched with `LIMIT page.limit + 1` (the extra row only tells
+/// that a next page exists).
+pub fn connection<C, R, N>(
+    page: &Page<C>,
+    mut rows: Vec<R>,
+    total_count: i64,
+    cursor: impl Fn(&R) -> C,
+    node: impl Fn(R) -> N,
+) -> Connection<C, N, ConnectionFields>
+where
+    C: CursorType + Send + Sync,
+    N: OutputType,
+{
+    let has_next = rows.len() as u64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    let mut connection = Connection::with_additional_fields(
+        page.after.is_some(),
+        has_next,
+        ConnectionFields { total_count },
+    );
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(cursor(&row), node(row))),
+    );
+    connection
 }
 
 #[cfg(test)]

@@ -36,3 +36,28 @@ pub fn password_reset(to: &str, name: &str, link: &str, token: &str) -> Email {
         ),
     }
 }
+
+pub fn kyc_decision(to: &str, name: &str, business: &str, approved: bool, reason: &str) -> Email {
+    let (subject, text) = if approved {
+        (
+            "Your Kabaadwala vendor account is approved",
+            format!(
+                "Your KYC for {business} is approved. Your products are now listed and you can \
+                 take orders and request payouts."
+            ),
+        )
+    } else {
+        (
+            "Your Kabaadwala KYC needs attention",
+            format!(
+                "We could not approve the KYC for {business}.\n\nReason: {reason}\n\n\
+                 Upload corrected documents in the app and we will review them again."
+            ),
+        )
+    };
+    Email {
+        to: to.to_owned(),
+        subject: subject.into(),
+        body: format!("Namaste {name},\n\n{text}\n\n— Kabaadwala\n"),
+    }
+}

@@ -21,8 +21,10 @@ fn money_is_never_a_float_in_the_schema() {
                 || field.starts_with("longitude")
                 || field.starts_with("radiusKm")
                 || field.starts_with("distanceKm")
-                || field.starts_with("serviceRadiusKm"),
-            "only coordinates and distances may be floats, found: {field}"
+                || field.starts_with("serviceRadiusKm")
+                // An average of 1-5 stars: a score, never money.
+                || field.starts_with("rating: Float"),
+            "only coordinates, distances and ratings may be floats, found: {field}"
         );
     }
 }

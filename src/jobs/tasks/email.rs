@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{AppState, mail::templates};
 
-async fn recipient(state: &AppState, user_id: Uuid) -> anyhow::Result<users::Model> {
+pub(super) async fn recipient(state: &AppState, user_id: Uuid) -> anyhow::Result<users::Model> {
     users::Entity::find_by_id(user_id)
         .one(&state.db)
         .await

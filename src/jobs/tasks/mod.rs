@@ -2,6 +2,7 @@
 //! variant's snake_case name, as in DESIGN.md) plus a JSON `payload`.
 
 mod email;
+mod vendors;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,6 +16,7 @@ pub enum Task {
     SendOtpEmail { user_id: Uuid, code: String },
     SendPasswordResetEmail { user_id: Uuid, token: String },
     ProcessWalletRecharge { recharge_id: Uuid },
+    SendKycDecisionEmail { vendor_id: Uuid },
 }
 
 impl Task {
@@ -48,6 +50,9 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         }
         Task::ProcessWalletRecharge { recharge_id } => {
             crate::wallet::recharge::process(state, *recharge_id).await
+        }
+        Task::SendKycDecisionEmail { vendor_id } => {
+            vendors::send_kyc_decision(state, *vendor_id).await
         }
     }
 }

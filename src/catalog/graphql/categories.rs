@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::categories;
 
-use super::{
+use super::super::{
     categories as service,
     loaders::{CategoryById, CategoryChildren},
 };

@@ -1,0 +1,7 @@
+//! The catalog's GraphQL: categories, products (with images, search, reviews, wishlist).
+
+mod categories;
+mod products;
+
+pub use categories::{CatalogMutation, CatalogQuery, Category, CategoryInput};
+pub use products::{Product, ProductImage, ProductUnit, ProductsMutation, ProductsQuery};

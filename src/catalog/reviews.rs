@@ -1,0 +1,182 @@
+//! Reviews: only a buyer who received the product (a `product_purchases` row, written by the
+//! orders domain when an order is delivered) may review it, once; the product's `rating` and
+//! `review_count` are recomputed from the reviews in the same transaction.
+
+use chrono::Utc;
+use entity::{product_purchases, products, reviews};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait as _,
+    QueryFilter, QueryOrder as _, QuerySelect as _,
+    sea_query::{Expr, ExprTrait as _, OnConflict},
+};
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    graphql::relay::{Cursor, Page},
+};
+
+#[derive(Debug, Clone)]
+pub struct ReviewInput {
+    pub product_id: Uuid,
+    pub rating: i32,
+    pub comment: Option<String>,
+}
+
+/// Records that `buyer` received `product` (called by the orders domain on delivery).
+pub async fn record_purchase(
+    conn: &impl ConnectionTrait,
+    buyer: Uuid,
+    product: Uuid,
+) -> AppResult<()> {
+    product_purchases::Entity::insert(product_purchases::ActiveModel {
+        buyer_id: Set(buyer),
+        product_id: Set(product),
+        received_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            product_purchases::Column::BuyerId,
+            product_purchases::Column::ProductId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether `buyer` received `product` in a delivered order.
+pub async fn has_received(
+    conn: &impl ConnectionTrait,
+    buyer: Uuid,
+    product: Uuid,
+) -> AppResult<bool> {
+    Ok(product_purchases::Entity::find()
+        .filter(product_purchases::Column::BuyerId.eq(buyer))
+        .filter(product_purchases::Column::ProductId.eq(product))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+#[derive(FromQueryResult)]
+struct Aggregate {
+    total: Option<i64>,
+    count: i64,
+}
+
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    buyer: Uuid,
+    input: ReviewInput,
+) -> AppResult<reviews::Model> {
+    if !(1..=5).contains(&input.rating) {
+        return Err(AppError::bad_input("rating", "must be from 1 to 5"));
+    }
+    let comment = input
+        .comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
+        return Err(AppError::bad_input(
+            "comment",
+            "must be at most 2,000 characters",
+        ));
+    }
+    let product = products::Entity::find_by_id(input.product_id)
+        .one(conn)
+        .await?
+        .filter(|p| p.deleted_at.is_none())
+        .ok_or_else(|| AppError::not_found("product"))?;
+    if !has_received(conn, buyer, product.id).await? {
+        return Err(AppError::Forbidden(
+            "only buyers who received this product can review it".into(),
+        ));
+    }
+    let already = reviews::Entity::find()
+        .filter(reviews::Column::ProductId.eq(product.id))
+        .filter(reviews::Column::BuyerId.eq(buyer))
+        .count(conn)
+        .await?;
+    if already > 0 {
+        return Err(AppError::Conflict(
+            "you have already reviewed this product".into(),
+        ));
+    }
+    let review = reviews::Model {
+        id: Uuid::new_v4(),
+        product_id: product.id,
+        buyer_id: buyer,
+        rating: i16::try_from(input.rating).unwrap_or(5),
+        comment,
+        created_at: Utc::now(),
+    };
+    // The unique index settles a race between two submissions: the loser gets CONFLICT.
+    reviews::Entity::insert(reviews::ActiveModel {
+        id: Set(review.id),
+        product_id: Set(review.product_id),
+        buyer_id: Set(review.buyer_id),
+        rating: Set(review.rating),
+        comment: Set(review.comment.clone()),
+        created_at: Set(review.created_at),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    let agg = reviews::Entity::find()
+        .select_only()
+        .column_as(Expr::col(reviews::Column::Rating).sum(), "total")
+        .column_as(Expr::col(reviews::Column::Id).count(), "count")
+        .filter(reviews::Column::ProductId.eq(product.id))
+        .into_model::<Aggregate>()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("review aggregate missing")))?;
+    let count = i32::try_from(agg.count).unwrap_or(i32::MAX);
+    #[allow(clippy::cast_precision_loss)] // a rating sum is far below 2^52
+    let rating = if agg.count > 0 {
+        agg.total.unwrap_or(0) as f64 / agg.count as f64
+    } else {
+        0.0
+    };
+    products::Entity::update_many()
+        .col_expr(products::Column::Rating, Expr::value(rating))
+        .col_expr(products::Column::ReviewCount, Expr::value(count))
+        .filter(products::Column::Id.eq(product.id))
+        .exec(conn)
+        .await?;
+    Ok(review)
+}
+
+/// A product's reviews, newest first.
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    product: Uuid,
+    page: &Page<Cursor>,
+) -> AppResult<(Vec<reviews::Model>, i64)> {
+    let total = reviews::Entity::find()
+        .filter(reviews::Column::ProductId.eq(product))
+        .count(conn)
+        .await?;
+    let mut query = reviews::Entity::find().filter(reviews::Column::ProductId.eq(product));
+    if let Some(after) = page.after {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(reviews::Column::CreatedAt.lt(after.at))
+                .add(
+                    reviews::Column::CreatedAt
+                        .eq(after.at)
+                        .and(reviews::Column::Id.lt(after.id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_desc(reviews::Column::CreatedAt)
+        .order_by_desc(reviews::Column::Id)
+        .limit(page.limit + 1)
+        .all(conn)
+        .await?;
+    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+}

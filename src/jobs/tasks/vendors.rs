@@ -1,0 +1,29 @@
+//! Vendor emails: the KYC decision.
+
+use anyhow::Context as _;
+use entity::vendors::{self, KycStatus};
+use sea_orm::EntityTrait as _;
+use uuid::Uuid;
+
+use super::email::recipient;
+use crate::{AppState, mail::templates};
+
+/// Tells the vendor the current KYC decision (read when the job runs, so a quick re-review
+/// mails the final state).
+pub async fn send_kyc_decision(state: &AppState, vendor_id: Uuid) -> anyhow::Result<()> {
+    let vendor = vendors::Entity::find_by_id(vendor_id)
+        .one(&state.db)
+        .await
+        .context("load the vendor")?
+        .with_context(|| format!("vendor {vendor_id} no longer exists"))?;
+    let user = recipient(state, vendor.user_id).await?;
+    let approved = vendor.kyc_status == KycStatus::Approved;
+    let email = templates::kyc_decision(
+        &user.email,
+        &user.full_name,
+        &vendor.business_name,
+        approved,
+        vendor.kyc_reason.as_deref().unwrap_or("not given"),
+    );
+    state.mailer.send(&email).await
+}
