@@ -1,8 +1,8 @@
 //! Accessors for what resolvers need from the context: the state, the caller, the loader.
 
-use async_graphql::{Context, dataloader::DataLoader};
+use async_graphql::Context;
 
-use super::loader::AppLoader;
+use super::loader::RequestLoader;
 use crate::{
     AppState,
     auth::{Auth, Viewer},
@@ -12,7 +12,7 @@ use crate::{
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn auth(&self) -> &Auth;
-    fn loader(&self) -> &DataLoader<AppLoader>;
+    fn loader(&self) -> &RequestLoader;
 
     /// The signed-in caller, or UNAUTHENTICATED.
     fn viewer(&self) -> AppResult<Viewer> {
@@ -38,7 +38,7 @@ impl ContextExt for Context<'_> {
         self.data_opt::<Auth>().unwrap_or(&ANONYMOUS)
     }
 
-    fn loader(&self) -> &DataLoader<AppLoader> {
-        self.data_unchecked::<DataLoader<AppLoader>>()
+    fn loader(&self) -> &RequestLoader {
+        self.data_unchecked::<RequestLoader>()
     }
 }

@@ -2,7 +2,7 @@
 //! own `loaders.rs`, with typed keys (`CategoryChildren(Uuid)`), so one loader batches every kind
 //! of lookup of a request. Loaders never authorize: the parent field already did.
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use sea_orm::DatabaseConnection;
 
 use crate::AppState;
@@ -11,11 +11,17 @@ pub struct AppLoader {
     pub db: DatabaseConnection,
 }
 
-pub fn new_loader(state: &AppState) -> DataLoader<AppLoader> {
-    DataLoader::new(
+/// The loader every request and WebSocket connection gets.
+pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
+
+pub fn new_loader(state: &AppState) -> RequestLoader {
+    // Cached for the request: a parent that already read rows (the product page joins its
+    // vendors) feeds them in, and a value asked for twice is loaded once.
+    DataLoader::with_cache(
         AppLoader {
             db: state.db.clone(),
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }

@@ -1,10 +1,11 @@
-//! The HTTP surface: `POST/GET /graphql`, GraphiQL at `/`, `/healthz`, `/readyz`. [`router`] is a
+//! The HTTP surface: `POST/GET /graphql`, GraphiQL at `/`, `/healthz`, `/readyz`, `/media/…`. [`router`] is a
 //! plain function so tests can drive it without a socket; [`serve`] binds it and shuts down
 //! gracefully on SIGTERM/Ctrl-C.
 
 mod auth;
 mod graphql;
 mod health;
+mod media;
 mod webhooks;
 
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub fn router(app: AppState) -> Router {
         .route("/", get(graphql::graphiql))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::healthz))
+        .route("/media/{*key}", get(media::get))
         .route("/readyz", get(health::readyz))
         .route("/webhooks/payments/{provider}", axum::routing::post(webhooks::payment))
         .with_state(state)

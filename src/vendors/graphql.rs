@@ -1,6 +1,8 @@
 //! `registerVendor`, `myVendor`, `vendor`, KYC upload and review, per-vendor commission.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Upload};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, SimpleObject, Upload, connection::Connection,
+};
 use chrono::{DateTime, Utc};
 use entity::{kyc_documents, vendors};
 use sea_orm::TransactionTrait as _;
@@ -10,8 +12,12 @@ use super::{kyc, service};
 use crate::{
     accounts::graphql::{AddressInput, User},
     auth::Viewer,
+    catalog::{
+        graphql::{Product, product_page},
+        search::{ProductCursor, ProductFilter, ProductSort, Scope},
+    },
     error::{AppError, AppResult},
-    graphql::{context::ContextExt as _, parse_id, upload::read_upload},
+    graphql::{context::ContextExt as _, parse_id, relay::ConnectionFields, upload::read_upload},
     storage::{self, sniff},
 };
 
@@ -175,6 +181,28 @@ impl Vendor {
         }
         let user = crate::auth::service::active_user(&ctx.state().db, self.0.user_id).await;
         Ok(user.ok().map(User))
+    }
+
+    /// The vendor's listed products, newest first.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<ProductCursor, Product, ConnectionFields>> {
+        let filter = ProductFilter {
+            vendor_id: Some(self.0.id),
+            ..ProductFilter::default()
+        };
+        product_page(
+            ctx,
+            Scope::Public,
+            filter,
+            ProductSort::Newest,
+            first,
+            after,
+        )
+        .await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -1,50 +1,8 @@
 //! The real HTTP server on a random port.
 
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{Gql, TestApp};
-
-struct Server {
-    base: String,
-    shutdown: CancellationToken,
-    client: reqwest::Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-async fn start(app: &TestApp) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let shutdown = CancellationToken::new();
-    let router = kabaadwala::http::router(app.state.clone());
-    tokio::spawn(kabaadwala::http::serve(listener, router, shutdown.clone()));
-    Server {
-        base,
-        shutdown,
-        client: reqwest::Client::new(),
-    }
-}
-
-impl Server {
-    async fn post(&self, query: &str, variables: Value, token: Option<&str>) -> Gql {
-        let mut request = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert!(response.headers().contains_key("x-request-id"));
-        Gql::from_json(response.json().await.unwrap())
-    }
-}
+use crate::support::{Gql, TestApp, server::start};
 
 #[tokio::test]
 async fn a_frontend_can_register_log_in_and_ask_who_it_is_over_http() {
@@ -83,7 +41,7 @@ async fn queries_work_over_get_but_mutations_do_not() {
 
     let query: Value = server
         .client
-        .get(format!("{}/graphql", server.base))
+        .get(server.url("/graphql"))
         .query(&[("query", "{ systemSettings { key } }")])
         .send()
         .await
@@ -94,7 +52,7 @@ async fn queries_work_over_get_but_mutations_do_not() {
     let mutation = Gql::from_json(
         server
             .client
-            .get(format!("{}/graphql", server.base))
+            .get(server.url("/graphql"))
             .query(&[(
                 "query",
                 "mutation { requestPasswordReset(email: \"a@b.co\") }",

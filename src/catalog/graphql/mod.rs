@@ -4,4 +4,6 @@ mod categories;
 mod products;
 
 pub use categories::{CatalogMutation, CatalogQuery, Category, CategoryInput};
-pub use products::{Product, ProductImage, ProductUnit, ProductsMutation, ProductsQuery};
+pub use products::{
+    Product, ProductImage, ProductUnit, ProductsMutation, ProductsQuery, product_page,
+};

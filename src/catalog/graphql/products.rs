@@ -358,8 +358,10 @@ impl From<ProductSort> for search::ProductSort {
     }
 }
 
-/// Runs a search and primes the vendor loader with the vendors it joined.
-async fn product_page(
+/// Runs a search, primes the vendor loader with the vendors it joined, and loads the nested
+/// fields the query asks for in one batch each, up front: batching by the loader's timer alone
+/// splits a big page into several batches when resolving takes longer than the timer.
+pub async fn product_page(
     ctx: &Context<'_>,
     scope: Scope,
     filter: search::ProductFilter,
@@ -369,7 +371,8 @@ async fn product_page(
 ) -> AppResult<Connection<ProductCursor, Product, ConnectionFields>> {
     let page = Page::<ProductCursor>::new(first, after)?;
     let result = search::search(&ctx.state().db, scope, &filter, sort, &page).await?;
-    ctx.loader()
+    let loader = ctx.loader();
+    loader
         .feed_many(
             result
                 .hits
@@ -377,6 +380,39 @@ async fn product_page(
                 .map(|hit| (VendorById(hit.vendor.id), hit.vendor.clone())),
         )
         .await;
+    let node = ctx.look_ahead().field("edges").field("node");
+    let ids = || result.hits.iter().map(|hit| hit.product.id);
+    let viewer = ctx.auth().optional_viewer()?;
+    let images = async {
+        if node.field("images").exists() {
+            loader.load_many(ids().map(ProductImages)).await?;
+        }
+        AppResult::Ok(())
+    };
+    let categories = async {
+        if node.field("category").exists() {
+            let keys = result
+                .hits
+                .iter()
+                .map(|h| CategoryById(h.product.category_id));
+            loader.load_many(keys).await?;
+        }
+        AppResult::Ok(())
+    };
+    let wishlist = async {
+        if let (Some(viewer), true) = (viewer, node.field("inWishlist").exists()) {
+            let keys = ids().map(|product| InWishlist {
+                user: viewer.user_id,
+                product,
+            });
+            loader.load_many(keys).await?;
+        }
+        AppResult::Ok(())
+    };
+    let (images, categories, wishlist) = tokio::join!(images, categories, wishlist);
+    images?;
+    categories?;
+    wishlist?;
     Ok(relay::connection(
         &page,
         result.hits,

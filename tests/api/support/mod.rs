@@ -1,10 +1,20 @@
 //! Test harness: `TestApp` (fresh database through the real migrations, file mailer in a temp
 //! folder), a GraphQL request helper, and factories for signed-in users.
 
+pub mod catalog;
 mod db;
 mod gql;
+pub mod server;
 
-use std::{collections::HashMap, path::PathBuf};
+use std::{
+    collections::HashMap,
+    io::{Seek as _, Write as _},
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use chrono::Utc;
 use kabaadwala::{
@@ -21,6 +31,8 @@ pub struct TestApp {
     pub state: AppState,
     pub schema: AppSchema,
     pub dirs: tempfile::TempDir,
+    /// How many SQL statements the app has run (for N+1 checks).
+    pub sql_statements: Arc<AtomicUsize>,
     // Dropped last: removes the PostgreSQL database.
     _db: db::TestDb,
 }
@@ -67,14 +79,24 @@ impl TestApp {
             env.insert((*key).into(), (*value).into());
         }
         let config = Config::from_lookup(|key| env.get(key).cloned()).expect("config");
-        let db = kabaadwala::db::connect(&config).await.expect("connect");
+        let mut db = kabaadwala::db::connect(&config).await.expect("connect");
         kabaadwala::db::migrate(&db).await.expect("migrate");
+        let sql_statements = Arc::new(AtomicUsize::new(0));
+        let counter = sql_statements.clone();
+        let trace_sql = std::env::var_os("KW_TRACE_SQL").is_some();
+        db.set_metric_callback(move |info| {
+            if trace_sql {
+                eprintln!("SQL: {}", info.statement.sql);
+            }
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         let state = AppState::from_parts(config, db).expect("state");
         let schema = build_schema(state.clone());
         Self {
             state,
             schema,
             dirs,
+            sql_statements,
             _db: test_db,
         }
     }
@@ -91,6 +113,53 @@ impl TestApp {
         );
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
+        let response = self
+            .schema
+            .execute(request_data(request, &self.state, auth))
+            .await;
+        Gql::from_response(response)
+    }
+
+    /// Runs `query` and returns it with the number of SQL statements it ran.
+    pub async fn gql_counting(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> (Gql, usize) {
+        let before = self.sql_statements.load(Ordering::SeqCst);
+        let res = self.gql(query, variables, token).await;
+        (res, self.sql_statements.load(Ordering::SeqCst) - before)
+    }
+
+    /// Runs an operation with file uploads: `files` maps a variable path (`variables.file`) to
+    /// (file name, bytes), as the GraphQL multipart request spec does.
+    pub async fn gql_upload(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+        files: &[(&str, &str, &[u8])],
+    ) -> Gql {
+        let auth = kabaadwala::http::auth_from_header(
+            &self.state,
+            token.map(|t| format!("Bearer {t}")).as_deref(),
+        );
+        let mut request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        for (path, name, bytes) in files {
+            let mut file = tempfile::tempfile().expect("temp file");
+            file.write_all(bytes).expect("write upload");
+            file.rewind().expect("rewind upload");
+            request.set_upload(
+                path,
+                async_graphql::UploadValue {
+                    filename: (*name).to_owned(),
+                    content_type: None,
+                    content: file,
+                },
+            );
+        }
         let response = self
             .schema
             .execute(request_data(request, &self.state, auth))
@@ -133,7 +202,10 @@ impl TestApp {
     pub async fn customer(&self, name: &str) -> Session {
         let email = format!(
             "{}-{}@example.com",
-            name.to_lowercase(),
+            name.to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect::<String>(),
             uuid::Uuid::new_v4().simple()
         );
         self.register(&email, name).await
