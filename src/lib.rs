@@ -13,6 +13,7 @@
 //! - [`vendors`]: vendor profiles, KYC documents and their review, per-vendor commission.
 //! - [`geo`]: distances between coordinates.
 //! - [`storage`]: uploaded files (a folder by default) and what their bytes say they are.
+//! - [`validate`]: small input checks shared by the domains.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
 //! - [`jobs`]: the durable job queue, its worker and its tasks.
@@ -35,6 +36,7 @@ pub mod mail;
 pub mod pubsub;
 pub mod settings;
 pub mod storage;
+pub mod validate;
 pub mod vendors;
 pub mod wallet;
 

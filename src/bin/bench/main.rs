@@ -4,6 +4,8 @@
 //! the ledger invariant check. Needs `DATABASE_URL=postgres://…` (an admin connection: it
 //! creates and drops its own databases) and `pgbench` on the PATH.
 
+mod catalog;
+
 use std::{
     process::ExitCode,
     sync::Arc,
@@ -37,8 +39,8 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let scenario = std::env::args().nth(1).unwrap_or_else(|| "holds".into());
     anyhow::ensure!(
-        scenario == "holds" || scenario == "all",
-        "unknown scenario {scenario:?}; try `holds`"
+        matches!(scenario.as_str(), "holds" | "catalog" | "all"),
+        "unknown scenario {scenario:?}; try `holds`, `catalog` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
@@ -46,6 +48,9 @@ async fn run() -> anyhow::Result<()> {
         "the benchmark runs on PostgreSQL"
     );
 
+    if scenario == "catalog" {
+        return catalog::run(&admin_url).await;
+    }
     let pgbench_tps = pgbench(&admin_url).await?;
     println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
 
@@ -70,6 +75,9 @@ async fn run() -> anyhow::Result<()> {
     }
     db.close().await.ok();
     drop_database(&admin_url, &name).await?;
+    if scenario == "all" {
+        catalog::run(&admin_url).await?;
+    }
     Ok(())
 }
 
