@@ -11,6 +11,7 @@ mod auth;
 mod catalog;
 mod http;
 mod jobs;
+mod orders;
 mod schema;
 mod settings;
 mod smtp;

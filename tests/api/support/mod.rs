@@ -3,6 +3,7 @@
 
 mod db;
 mod gql;
+pub mod market;
 
 use std::{collections::HashMap, path::PathBuf};
 
