@@ -12,6 +12,7 @@ mod catalog;
 mod http;
 mod jobs;
 mod orders;
+mod payouts;
 mod schema;
 mod settings;
 mod smtp;
