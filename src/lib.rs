@@ -16,6 +16,9 @@
 //! - [`validate`]: small input checks shared by the domains.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
+//! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
+//! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
+//! - [`notifications`]: in-app notifications of order and payout events.
 //! - [`jobs`]: the durable job queue, its worker and its tasks.
 //! - [`mail`]: composing and sending email (SMTP or `.eml` files).
 //! - [`pubsub`]: topics across instances (Redis) or within one process.
@@ -33,6 +36,9 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
+pub mod orders;
+pub mod payouts;
 pub mod pubsub;
 pub mod settings;
 pub mod storage;

@@ -10,7 +10,9 @@ pub mod upload;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::{AppState, accounts, auth, catalog, settings, vendors, wallet};
+use crate::{
+    AppState, accounts, auth, catalog, notifications, orders, payouts, settings, vendors, wallet,
+};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -20,6 +22,10 @@ pub struct QueryRoot(
     settings::graphql::SettingsQuery,
     vendors::graphql::VendorsQuery,
     wallet::graphql::WalletQuery,
+    orders::graphql::OrdersQuery,
+    orders::graphql::AnalyticsQuery,
+    payouts::graphql::PayoutsQuery,
+    notifications::graphql::NotificationsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +37,9 @@ pub struct MutationRoot(
     settings::graphql::SettingsMutation,
     vendors::graphql::VendorsMutation,
     wallet::graphql::WalletMutation,
+    orders::graphql::OrdersMutation,
+    payouts::graphql::PayoutsMutation,
+    notifications::graphql::NotificationsMutation,
 );
 
 pub type SubscriptionRoot = EmptySubscription;

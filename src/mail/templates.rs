@@ -61,3 +61,57 @@ pub fn kyc_decision(to: &str, name: &str, business: &str, approved: bool, reason
         body: format!("Namaste {name},\n\n{text}\n\n— Kabaadwala\n"),
     }
 }
+
+pub fn order_placed(to: &str, name: &str, number: &str, vendor: &str, total: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is placed"),
+        body: format!(
+            "Namaste {name},\n\nYour order {number} with {vendor} is placed. {total} is held from \
+             your wallet and paid to the vendor only after you confirm the delivery.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_received(to: &str, name: &str, number: &str, total: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("New order {number}"),
+        body: format!(
+            "Namaste {name},\n\nYou received order {number} for {total}. Please confirm or reject it \
+             in the app.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_confirmed(to: &str, name: &str, number: &str, vendor: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is confirmed"),
+        body: format!(
+            "Namaste {name},\n\n{vendor} confirmed your order {number} and is preparing it.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_delivered(to: &str, name: &str, number: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is delivered"),
+        body: format!(
+            "Namaste {name},\n\nOrder {number} is marked delivered. Please confirm the delivery in the \
+             app; if you do nothing, the payment is released to the vendor automatically after a \
+             while.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_refunded(to: &str, name: &str, number: &str, total: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is refunded"),
+        body: format!(
+            "Namaste {name},\n\nOrder {number} was refunded: {total} is back in your wallet.\n\n— Kabaadwala\n"
+        ),
+    }
+}

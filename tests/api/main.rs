@@ -11,6 +11,8 @@ mod auth;
 mod catalog;
 mod http;
 mod jobs;
+mod orders;
+mod payouts;
 mod products;
 mod schema;
 mod settings;

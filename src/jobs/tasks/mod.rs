@@ -2,7 +2,10 @@
 //! variant's snake_case name, as in DESIGN.md) plus a JSON `payload`.
 
 mod email;
+mod orders;
 mod vendors;
+
+pub use orders::OrderEmail;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,6 +20,9 @@ pub enum Task {
     SendPasswordResetEmail { user_id: Uuid, token: String },
     ProcessWalletRecharge { recharge_id: Uuid },
     SendKycDecisionEmail { vendor_id: Uuid },
+    SendOrderEmail { order_id: Uuid, email: OrderEmail },
+    ReleaseHeldAmount { order_id: Uuid },
+    AutoReleaseDelivered,
 }
 
 impl Task {
@@ -54,6 +60,11 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         Task::SendKycDecisionEmail { vendor_id } => {
             vendors::send_kyc_decision(state, *vendor_id).await
         }
+        Task::SendOrderEmail { order_id, email } => {
+            orders::send_order_email(state, *order_id, *email).await
+        }
+        Task::ReleaseHeldAmount { order_id } => orders::release_held_amount(state, *order_id).await,
+        Task::AutoReleaseDelivered => orders::auto_release_delivered(state).await,
     }
 }
 
