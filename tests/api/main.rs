@@ -15,3 +15,4 @@ mod schema;
 mod settings;
 mod smtp;
 mod wallet;
+mod wallet_batch;
