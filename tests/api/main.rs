@@ -19,3 +19,4 @@ mod settings;
 mod smtp;
 mod vendors;
 mod wallet;
+mod wallet_batch;
