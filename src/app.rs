@@ -6,7 +6,8 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
-    auth::jwt::JwtKeys, config::Config, db, mail::Mailer, pubsub::PubSub, storage::Storage,
+    auth::jwt::JwtKeys, catalog::counts::CountCache, config::Config, db, mail::Mailer,
+    pubsub::PubSub, storage::Storage,
 };
 
 /// Cheap to clone: every field is a handle.
@@ -17,6 +18,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Uploaded files (KYC documents, product images, chat attachments).
     pub storage: Storage,
+    /// Recent `totalCount`s of the public catalog.
+    pub catalog_counts: Arc<CountCache>,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     /// Wakes this process's job worker when a request has just enqueued work.
@@ -43,6 +46,7 @@ impl AppState {
             pubsub,
             mailer,
             storage: Storage::local(&config.media_dir),
+            catalog_counts: Arc::new(CountCache::new(config.catalog_count_ttl)),
             jwt: Arc::new(JwtKeys::new(&config)),
             config: Arc::new(config),
             jobs_wakeup: Arc::new(Notify::new()),

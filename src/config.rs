@@ -56,6 +56,9 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     /// `MAX_BODY_BYTES`: the largest request body accepted (default 10 MiB).
     pub max_body_bytes: usize,
+    /// `CATALOG_COUNT_TTL_MS`: how long the public catalog's `totalCount` per filter may be
+    /// reused (default 2000; 0 = always count).
+    pub catalog_count_ttl: Duration,
     /// `MAX_UPLOAD_BYTES`: the largest uploaded file (KYC document, image) accepted (default 5 MiB).
     pub max_upload_bytes: u64,
     /// `LOG_FORMAT`: `text` (default) or `json`.
@@ -170,6 +173,7 @@ impl Config {
             graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "5000")?,
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", "10485760")?,
             max_upload_bytes: parse(&get, "MAX_UPLOAD_BYTES", "5242880")?,
+            catalog_count_ttl: Duration::from_millis(parse(&get, "CATALOG_COUNT_TTL_MS", "2000")?),
             log_json: match get("LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,

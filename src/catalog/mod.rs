@@ -5,6 +5,7 @@
 //! `rating`/`reviewCount` change only with a review, in the same transaction.
 
 pub mod categories;
+pub mod counts;
 pub mod defaults;
 pub mod graphql;
 pub mod images;

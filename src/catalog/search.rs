@@ -1,6 +1,7 @@
 //! `products(filter, sort, first, after)`: one SQL statement per page, on SQLite and PostgreSQL
 //! alike. The statement joins the vendor (its columns come back with the row, so the vendor
-//! loader is primed for free), carries the total count as an uncorrelated subquery, and pages
+//! and category loaders are primed for free), carries the total count as an uncorrelated subquery (only when
+//! `totalCount` is asked for and no recent count is cached, see `counts`), and pages
 //! by keyset on (sort key, id), so pages stay stable while products are added.
 //!
 //! Where the two databases differ, this module hides it:
@@ -27,6 +28,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::counts::CountCache;
 use crate::{
     error::{AppError, AppResult, ResultExt as _},
     geo,
@@ -128,6 +130,7 @@ impl CursorType for ProductCursor {
 pub struct Hit {
     pub product: products::Model,
     pub vendor: vendors::Model,
+    pub category: categories::Model,
     /// Exact distance from the `near` centre, when one was given.
     pub distance_km: Option<f64>,
     pub cursor: ProductCursor,
@@ -343,8 +346,21 @@ pub async fn search(
     filter: &ProductFilter,
     sort: ProductSort,
     page: &Page<ProductCursor>,
+    total: Total<'_>,
 ) -> AppResult<SearchPage> {
     check(filter, sort)?;
+    // Only the public catalog's counts are shared between callers.
+    let cache_key = match (scope, total) {
+        (Scope::Public, Total::Counted(Some(_))) => Some(format!("{filter:?}")),
+        _ => None,
+    };
+    let cache = match total {
+        Total::Counted(cache) => cache,
+        Total::Skip => None,
+    };
+    let generation = cache.map(CountCache::generation);
+    let cached = cache.zip(cache_key.as_deref()).and_then(|(c, k)| c.get(k));
+    let count_now = matches!(total, Total::Counted(_)) && cached.is_none();
     let Some(cond) = conditions(conn, scope, filter).await? else {
         return Ok(SearchPage {
             hits: Vec::new(),
@@ -394,7 +410,21 @@ pub async fn search(
             Alias::new(format!("v_{}", c.as_str())),
         );
     }
-    q.expr_as(count, Alias::new("total_count"));
+    // The category too (a product always has one), so the category loader needs no query.
+    q.inner_join(
+        categories::Entity,
+        Expr::col((categories::Entity, categories::Column::Id))
+            .equals((products::Entity, products::Column::CategoryId)),
+    );
+    for c in categories::Column::iter() {
+        q.expr_as(
+            Expr::col((categories::Entity, c)),
+            Alias::new(format!("c_{}", c.as_str())),
+        );
+    }
+    if count_now {
+        q.expr_as(count, Alias::new("total_count"));
+    }
     q.expr_as(key.clone(), Alias::new("sort_key"));
     let order = if ascending { Order::Asc } else { Order::Desc };
     q.order_by_expr(key, order.clone())
@@ -402,14 +432,17 @@ pub async fn search(
         .limit(page.limit + 1);
 
     let rows = conn.query_all(&q).await?;
-    let mut total = 0;
+    let mut total = cached.unwrap_or(0);
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {
         let product = products::Model::from_query_result(&row, "")?;
         let vendor = vendors::Model::from_query_result(&row, "v_")?;
-        total = row
-            .try_get::<i64>("", "total_count")
-            .context_internal("read total_count")?;
+        let category = categories::Model::from_query_result(&row, "c_")?;
+        if count_now {
+            total = row
+                .try_get::<i64>("", "total_count")
+                .context_internal("read total_count")?;
+        }
         let key = match sort {
             ProductSort::Newest => SortKey::Int(product.created_at.timestamp_micros()),
             ProductSort::PriceAsc | ProductSort::PriceDesc => SortKey::Int(product.price),
@@ -429,10 +462,11 @@ pub async fn search(
             },
             product,
             vendor,
+            category,
             distance_km,
         });
     }
-    if hits.is_empty() {
+    if hits.is_empty() && count_now {
         // Past the last page the page query has no row to carry the count.
         let cond = conditions(conn, scope, filter)
             .await?
@@ -447,7 +481,21 @@ pub async fn search(
             None => 0,
         };
     }
+    if let (true, Some(cache), Some(key), Some(generation)) =
+        (count_now, cache, cache_key, generation)
+    {
+        cache.put(key, generation, total);
+    }
     Ok(SearchPage { hits, total })
+}
+
+/// Whether a search reports its total count, and where it may find a recent one.
+#[derive(Debug, Clone, Copy)]
+pub enum Total<'a> {
+    /// Nobody asked for `totalCount`: do not count.
+    Skip,
+    /// Count, or take a fresh count of the same public filter from the cache.
+    Counted(Option<&'a CountCache>),
 }
 
 #[cfg(test)]

@@ -662,7 +662,8 @@ async fn the_wishlist_toggles_and_shows_on_each_product_for_its_owner_only() {
 
 #[tokio::test]
 async fn a_page_of_50_products_with_every_nested_field_costs_a_constant_few_statements() {
-    let app = TestApp::new().await;
+    // Counted every time: the worst case.
+    let app = TestApp::with_env(&[("CATALOG_COUNT_TTL_MS", "0")]).await;
     let metals = category(&app, "Metals").await;
     let buyer = app.customer("Asha").await;
     for n in 0..5 {
@@ -731,4 +732,39 @@ async fn a_page_of_50_products_with_every_nested_field_costs_a_constant_few_stat
     );
     let (_, anonymous_cost) = app.gql_counting(query, json!({ "first": 50 }), None).await;
     assert!(anonymous_cost <= 3, "{anonymous_cost}");
+}
+
+#[tokio::test]
+async fn the_cached_total_count_follows_listing_changes_made_here_at_once() {
+    let app = TestApp::new().await;
+    let metals = category(&app, "Metals").await;
+    let v = approved_vendor(&app, "Counted Scrap", DELHI).await;
+    product(
+        &app,
+        &v.session,
+        product_input("Copper", &metals, 50_000, 5),
+    )
+    .await;
+    let count = "{ products(first: 1) { totalCount } }";
+    let (first, cost_counted) = app.gql_counting(count, json!({}), None).await;
+    assert_eq!(first.data("products")["totalCount"], 1);
+    let (again, cost_cached) = app.gql_counting(count, json!({}), None).await;
+    assert_eq!(again.data("products")["totalCount"], 1);
+    assert!(
+        cost_cached <= cost_counted,
+        "{cost_cached} > {cost_counted}"
+    );
+
+    let id = product(&app, &v.session, product_input("Brass", &metals, 30_000, 5)).await;
+    let after_create = app.gql(count, json!({}), None).await;
+    assert_eq!(after_create.data("products")["totalCount"], 2);
+    app.gql(
+        "mutation($id: ID!) { deleteProduct(id: $id) }",
+        json!({ "id": id }),
+        Some(&v.session.access_token),
+    )
+    .await
+    .data("deleteProduct");
+    let after_delete = app.gql(count, json!({}), None).await;
+    assert_eq!(after_delete.data("products")["totalCount"], 1);
 }

@@ -15,14 +15,13 @@ use anyhow::Context as _;
 use entity::{categories, product_images, products, users, vendors};
 use kabaadwala::{AppState, config::Config};
 use sea_orm::{ActiveValue::Set, ConnectionTrait as _, DatabaseConnection, EntityTrait as _};
-use tokio::{
-    io::{AsyncReadExt as _, AsyncWriteExt as _},
-    net::TcpStream,
-};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{CONCURRENCY, Outcome, SECONDS};
+use super::{
+    CONCURRENCY, Outcome, SECONDS,
+    http::{self, Client},
+};
 
 pub const PRODUCTS: usize = 10_000;
 const VENDORS: usize = 100;
@@ -54,44 +53,10 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     let mut user_rows = Vec::new();
     let mut vendor_rows = Vec::new();
     for i in 0..VENDORS {
-        let (user, vendor) = (Uuid::new_v4(), Uuid::new_v4());
-        vendor_ids.push(vendor);
-        user_rows.push(users::ActiveModel {
-            id: Set(user),
-            email: Set(format!("vendor-{i}-{user}@example.com")),
-            password_hash: Set("-".into()),
-            full_name: Set(format!("Vendor {i}")),
-            phone: Set(None),
-            role: Set(users::Role::Vendor),
-            email_verified_at: Set(Some(now)),
-            two_factor_enabled: Set(false),
-            is_active: Set(true),
-            last_seen_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-        let f = i as f64;
-        vendor_rows.push(vendors::ActiveModel {
-            id: Set(vendor),
-            user_id: Set(user),
-            business_name: Set(format!("Kabaadi {i}")),
-            description: Set(Some("Paper, metal, plastic and e-waste".into())),
-            phone: Set("+919876543210".into()),
-            address_label: Set("Shop".into()),
-            address_line1: Set(format!("{i} Main Road")),
-            address_line2: Set(None),
-            city: Set("New Delhi".into()),
-            state: Set("Delhi".into()),
-            pincode: Set("110001".into()),
-            latitude: Set(28.5 + (f % 10.0) * 0.03),
-            longitude: Set(77.0 + (f / 10.0).floor() * 0.03),
-            service_radius_km: Set(15.0),
-            kyc_status: Set(vendors::KycStatus::Approved),
-            kyc_reason: Set(None),
-            commission_bps: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
+        let (user, vendor) = approved_vendor(i, now);
+        vendor_ids.push(*vendor.id.as_ref());
+        user_rows.push(user);
+        vendor_rows.push(vendor);
     }
     users::Entity::insert_many(user_rows)
         .exec_without_returning(db)
@@ -152,6 +117,51 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An approved vendor (and its user) number `i`, on a grid of shops around New Delhi.
+pub fn approved_vendor(
+    i: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (users::ActiveModel, vendors::ActiveModel) {
+    let (user, vendor) = (Uuid::new_v4(), Uuid::new_v4());
+    let user_row = users::ActiveModel {
+        id: Set(user),
+        email: Set(format!("vendor-{i}-{user}@example.com")),
+        password_hash: Set("-".into()),
+        full_name: Set(format!("Vendor {i}")),
+        phone: Set(None),
+        role: Set(users::Role::Vendor),
+        email_verified_at: Set(Some(now)),
+        two_factor_enabled: Set(false),
+        is_active: Set(true),
+        last_seen_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let f = i as f64;
+    let vendor_row = vendors::ActiveModel {
+        id: Set(vendor),
+        user_id: Set(user),
+        business_name: Set(format!("Kabaadi {i}")),
+        description: Set(Some("Paper, metal, plastic and e-waste".into())),
+        phone: Set("+919876543210".into()),
+        address_label: Set("Shop".into()),
+        address_line1: Set(format!("{i} Main Road")),
+        address_line2: Set(None),
+        city: Set("New Delhi".into()),
+        state: Set("Delhi".into()),
+        pincode: Set("110001".into()),
+        latitude: Set(28.5 + (f % 10.0) * 0.03),
+        longitude: Set(77.0 + (f / 10.0).floor() * 0.03),
+        service_radius_km: Set(15.0),
+        kyc_status: Set(vendors::KycStatus::Approved),
+        kyc_reason: Set(None),
+        commission_bps: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    (user_row, vendor_row)
+}
+
 /// The server on a random port over `db`, counting SQL statements; returns its address.
 pub async fn serve(
     db_url: &str,
@@ -178,61 +188,6 @@ pub async fn serve(
     Ok(addr)
 }
 
-/// One keep-alive HTTP/1.1 connection posting `body` to `/graphql` and reading whole responses.
-struct Client {
-    stream: TcpStream,
-    request: Vec<u8>,
-    buf: Vec<u8>,
-}
-
-impl Client {
-    async fn connect(addr: std::net::SocketAddr, query: &str) -> anyhow::Result<Self> {
-        let body = serde_json::json!({ "query": query }).to_string();
-        let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .into_bytes();
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self {
-            stream,
-            request,
-            buf: Vec::with_capacity(64 * 1024),
-        })
-    }
-
-    /// Sends the request; true when the answer is 200 without `errors`.
-    async fn call(&mut self) -> anyhow::Result<bool> {
-        self.stream.write_all(&self.request).await?;
-        self.buf.clear();
-        let mut chunk = [0_u8; 16 * 1024];
-        let (head_end, length) = loop {
-            let n = self.stream.read(&mut chunk).await?;
-            anyhow::ensure!(n > 0, "the server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-            if let Some(pos) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..pos]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .context("a response without content-length")?;
-                break (pos + 4, length);
-            }
-        };
-        while self.buf.len() < head_end + length {
-            let n = self.stream.read(&mut chunk).await?;
-            anyhow::ensure!(n > 0, "the server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-        let ok_status = self.buf.starts_with(b"HTTP/1.1 200");
-        let body = &self.buf[head_end..head_end + length];
-        let has_errors = body.windows(9).any(|w| w == b"\"errors\":");
-        Ok(ok_status && !has_errors)
-    }
-}
-
 pub struct HttpOutcome {
     pub outcome: Outcome,
     pub failures: u64,
@@ -248,13 +203,14 @@ pub async fn load(
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
-        let mut client = Client::connect(addr, query).await?;
+        let request = http::post(query, None);
+        let mut client = Client::connect(addr).await?;
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0_u64;
             while Instant::now() < deadline {
                 let began = Instant::now();
-                if client.call().await? {
+                if client.call(&request).await? {
                     latencies.push(began.elapsed());
                 } else {
                     failures += 1;
@@ -295,7 +251,7 @@ pub fn report(label: &str, r: &HttpOutcome, reference: Option<f64>) -> f64 {
     rate
 }
 
-fn percentile(latencies: &[Duration], p: f64) -> Duration {
+pub fn percentile(latencies: &[Duration], p: f64) -> Duration {
     let mut sorted = latencies.to_vec();
     sorted.sort();
     let index = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
@@ -323,6 +279,14 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
     load(addr, PAGE_QUERY, 2).await?;
     let ceiling = load(addr, TYPENAME_QUERY, SECONDS).await?;
     let ceiling_rate = report("{ __typename }", &ceiling, None);
+    if let Ok(probe) = std::env::var("BENCH_PROBE_QUERY") {
+        // For profiling: any other query, measured the same way.
+        report(
+            &probe,
+            &load(addr, &probe, SECONDS).await?,
+            Some(ceiling_rate),
+        );
+    }
     let before = statements.load(Ordering::SeqCst);
     let page = load(addr, PAGE_QUERY, SECONDS).await?;
     let used = statements.load(Ordering::SeqCst) - before;
@@ -487,12 +451,10 @@ fn memory_page(json: &serde_json::Value) -> anyhow::Result<in_memory::Page> {
 
 /// Fetches one page from the real server (to build the in-memory reference from it).
 async fn fetch_page(addr: std::net::SocketAddr) -> anyhow::Result<serde_json::Value> {
-    let mut client = Client::connect(addr, PAGE_QUERY).await?;
-    anyhow::ensure!(client.call().await?, "the product page failed");
-    let text = String::from_utf8_lossy(&client.buf);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    Ok(serde_json::from_str(body)?)
+    let mut client = Client::connect(addr).await?;
+    anyhow::ensure!(
+        client.call(&http::post(PAGE_QUERY, None)).await?,
+        "the product page failed"
+    );
+    Ok(serde_json::from_slice(client.body())?)
 }

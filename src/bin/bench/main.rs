@@ -7,6 +7,8 @@
 //! creates and drops its own databases) and `pgbench` on the PATH.
 
 mod catalog;
+mod http;
+mod orders;
 
 use std::{
     process::ExitCode,
@@ -41,8 +43,8 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let scenario = std::env::args().nth(1).unwrap_or_else(|| "holds".into());
     anyhow::ensure!(
-        matches!(scenario.as_str(), "holds" | "catalog" | "all"),
-        "unknown scenario {scenario:?}; try `holds`, `catalog` or `all`"
+        matches!(scenario.as_str(), "holds" | "catalog" | "orders" | "all"),
+        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
@@ -52,6 +54,9 @@ async fn run() -> anyhow::Result<()> {
 
     if scenario == "catalog" {
         return catalog::run(&admin_url).await;
+    }
+    if scenario == "orders" {
+        return orders::run(&admin_url).await;
     }
     let pgbench_tps = pgbench(&admin_url).await?;
     println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
@@ -106,6 +111,7 @@ async fn run() -> anyhow::Result<()> {
     drop_database(&admin_url, &name).await?;
     if scenario == "all" {
         catalog::run(&admin_url).await?;
+        orders::run(&admin_url).await?;
     }
     Ok(())
 }

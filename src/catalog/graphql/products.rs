@@ -1,7 +1,9 @@
 //! Products: the public catalog (`products`, `product`), the vendor's own (`vendorProducts`,
 //! create/update/delete, images), reviews and the wishlist.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Upload, connection::Connection};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, Upload, connection::Connection, dataloader::Loader as _,
+};
 use chrono::{DateTime, Utc};
 use entity::{product_images, products, reviews};
 use sea_orm::TransactionTrait as _;
@@ -370,48 +372,55 @@ pub async fn product_page(
     after: Option<String>,
 ) -> AppResult<Connection<ProductCursor, Product, ConnectionFields>> {
     let page = Page::<ProductCursor>::new(first, after)?;
-    let result = search::search(&ctx.state().db, scope, &filter, sort, &page).await?;
+    let state = ctx.state();
+    let total = if ctx.look_ahead().field("totalCount").exists() {
+        search::Total::Counted(Some(&state.catalog_counts))
+    } else {
+        search::Total::Skip
+    };
+    let result = search::search(&state.db, scope, &filter, sort, &page, total).await?;
     let loader = ctx.loader();
+    let hits = &result.hits;
     loader
         .feed_many(
-            result
-                .hits
-                .iter()
-                .map(|hit| (VendorById(hit.vendor.id), hit.vendor.clone())),
+            hits.iter()
+                .map(|h| (VendorById(h.vendor.id), h.vendor.clone())),
         )
         .await;
+    loader
+        .feed_many(
+            hits.iter()
+                .map(|h| (CategoryById(h.category.id), h.category.clone())),
+        )
+        .await;
+    // The page knows every key at once: load each nested kind now, in one query, straight
+    // through the loader (no batching timer), and leave the results in its cache.
     let node = ctx.look_ahead().field("edges").field("node");
-    let ids = || result.hits.iter().map(|hit| hit.product.id);
+    let ids = || hits.iter().map(|hit| hit.product.id);
     let viewer = ctx.auth().optional_viewer()?;
     let images = async {
         if node.field("images").exists() {
-            loader.load_many(ids().map(ProductImages)).await?;
-        }
-        AppResult::Ok(())
-    };
-    let categories = async {
-        if node.field("category").exists() {
-            let keys = result
-                .hits
-                .iter()
-                .map(|h| CategoryById(h.product.category_id));
-            loader.load_many(keys).await?;
+            let keys: Vec<_> = ids().map(ProductImages).collect();
+            let found = loader.loader().load(&keys).await?;
+            loader.feed_many(found).await;
         }
         AppResult::Ok(())
     };
     let wishlist = async {
         if let (Some(viewer), true) = (viewer, node.field("inWishlist").exists()) {
-            let keys = ids().map(|product| InWishlist {
-                user: viewer.user_id,
-                product,
-            });
-            loader.load_many(keys).await?;
+            let keys: Vec<_> = ids()
+                .map(|product| InWishlist {
+                    user: viewer.user_id,
+                    product,
+                })
+                .collect();
+            let found = loader.loader().load(&keys).await?;
+            loader.feed_many(found).await;
         }
         AppResult::Ok(())
     };
-    let (images, categories, wishlist) = tokio::join!(images, categories, wishlist);
+    let (images, wishlist) = tokio::join!(images, wishlist);
     images?;
-    categories?;
     wishlist?;
     Ok(relay::connection(
         &page,
@@ -522,6 +531,7 @@ impl ProductsMutation {
         let db = &ctx.state().db;
         let vendor = vendors::require_own(db, viewer.user_id).await?;
         let created = service::create(db, &vendor, input.into_service()?).await?;
+        ctx.state().catalog_counts.invalidate();
         Ok(created.into())
     }
 
@@ -537,6 +547,7 @@ impl ProductsMutation {
         let db = &ctx.state().db;
         let vendor = vendors::require_own(db, viewer.user_id).await?;
         let updated = service::update(db, &vendor, id, input.into_service()?).await?;
+        ctx.state().catalog_counts.invalidate();
         Ok(updated.into())
     }
 
@@ -546,7 +557,9 @@ impl ProductsMutation {
         let id = parse_id("id", &id)?;
         let db = &ctx.state().db;
         let vendor = vendors::require_own(db, viewer.user_id).await?;
-        service::delete(db, &vendor, id).await
+        let deleted = service::delete(db, &vendor, id).await?;
+        ctx.state().catalog_counts.invalidate();
+        Ok(deleted)
     }
 
     /// Vendor: adds a picture (JPEG, PNG or WebP, up to `MAX_UPLOAD_BYTES`) after the last one.
