@@ -15,7 +15,9 @@
 //! - [`storage`]: uploaded files (a folder by default) and what their bytes say they are.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
-//! - [`jobs`]: the durable job queue, its worker and its tasks.
+//! - [`jobs`]: the durable job queue, its worker, its tasks, the schedules and job control.
+//! - [`reports`]: the daily platform report (stored, emailed to admins, readable by admins).
+//! - [`ratelimit`]: per-IP and per-account attempt limits (Redis or in memory).
 //! - [`mail`]: composing and sending email (SMTP or `.eml` files).
 //! - [`pubsub`]: topics across instances (Redis) or within one process.
 
@@ -33,6 +35,8 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod pubsub;
+pub mod ratelimit;
+pub mod reports;
 pub mod settings;
 pub mod storage;
 pub mod vendors;

@@ -10,7 +10,7 @@ pub mod upload;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::{AppState, accounts, auth, catalog, settings, vendors, wallet};
+use crate::{AppState, accounts, auth, catalog, jobs, reports, settings, vendors, wallet};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -20,6 +20,8 @@ pub struct QueryRoot(
     settings::graphql::SettingsQuery,
     vendors::graphql::VendorsQuery,
     wallet::graphql::WalletQuery,
+    jobs::graphql::JobsQuery,
+    reports::graphql::ReportsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +33,7 @@ pub struct MutationRoot(
     settings::graphql::SettingsMutation,
     vendors::graphql::VendorsMutation,
     wallet::graphql::WalletMutation,
+    jobs::graphql::JobsMutation,
 );
 
 pub type SubscriptionRoot = EmptySubscription;

@@ -61,3 +61,22 @@ pub fn kyc_decision(to: &str, name: &str, business: &str, approved: bool, reason
         body: format!("Namaste {name},\n\n{text}\n\n— Kabaadwala\n"),
     }
 }
+
+pub fn daily_report(
+    to: &str,
+    name: &str,
+    day: chrono::NaiveDate,
+    figures: &crate::reports::service::DailyFigures,
+) -> Email {
+    let recharged = crate::graphql::scalars::Money::inr(figures.recharged_paise).formatted;
+    Email {
+        to: to.to_owned(),
+        subject: format!("Kabaadwala daily report for {day}"),
+        body: format!(
+            "Namaste {name},\n\nThe figures for {day} (UTC):\n\n\
+             New users: {}\nNew vendors: {}\nWallet recharges: {} ({recharged})\n\n\
+             The report is also in the admin API (dailyReport).\n\n— Kabaadwala\n",
+            figures.new_users, figures.new_vendors, figures.recharges
+        ),
+    }
+}
