@@ -244,7 +244,7 @@ async fn jobs_command(config: Config, action: JobsAction) -> anyhow::Result<()> 
                 println!(
                     "{:<36}  {:<9}  {:>4}/{:<3}  {:<20}  {:<28}  {}",
                     job.id,
-                    job_status_name(job.status),
+                    jobs::control::status_name(job.status),
                     job.attempts,
                     job.max_attempts,
                     job.run_at.format("%Y-%m-%d %H:%M:%S"),
@@ -268,7 +268,7 @@ async fn jobs_command(config: Config, action: JobsAction) -> anyhow::Result<()> 
                 .await
                 .map_err(app_err)?;
             for (status, count) in stats.by_status {
-                println!("{:<10} {count}", job_status_name(status));
+                println!("{:<10} {count}", jobs::control::status_name(status));
             }
             for (kind, count) in stats.by_kind {
                 println!("  {kind:<30} {count}");
@@ -285,7 +285,10 @@ async fn jobs_command(config: Config, action: JobsAction) -> anyhow::Result<()> 
         JobsAction::Purge { status } => {
             let status = parse_job_status(&status)?;
             let purged = jobs::control::purge(db, status).await.map_err(app_err)?;
-            println!("purged {purged} {} jobs", job_status_name(status));
+            println!(
+                "purged {purged} {} jobs",
+                jobs::control::status_name(status)
+            );
         }
     }
     Ok(())
@@ -301,16 +304,6 @@ fn parse_job_status(name: &str) -> anyhow::Result<entity::jobs::JobStatus> {
         other => {
             anyhow::bail!("unknown job status {other:?}: use PENDING, RUNNING, SUCCEEDED or DEAD")
         }
-    }
-}
-
-fn job_status_name(status: entity::jobs::JobStatus) -> &'static str {
-    use entity::jobs::JobStatus;
-    match status {
-        JobStatus::Pending => "PENDING",
-        JobStatus::Running => "RUNNING",
-        JobStatus::Succeeded => "SUCCEEDED",
-        JobStatus::Dead => "DEAD",
     }
 }
 

@@ -54,7 +54,7 @@ pub struct Config {
     /// `GRAPHQL_MAX_DEPTH`: the deepest field nesting a document may have (default 10;
     /// introspection fields are not counted, so GraphiQL's schema query still works).
     pub graphql_max_depth: usize,
-    /// `GRAPHQL_MAX_COMPLEXITY`: the complexity budget of one operation (default 1000; a field
+    /// `GRAPHQL_MAX_COMPLEXITY`: the complexity budget of one operation (default 2000; a field
     /// costs 1, a connection `first` times its node's cost).
     pub graphql_max_complexity: usize,
     /// `GRAPHQL_MAX_ALIASES`: the most aliases a document may use (default 15).
@@ -73,6 +73,9 @@ pub struct Config {
     /// `RATE_LIMIT_<ACTION>_<IP|ACCOUNT>` (`<limit>/<window seconds>`) for LOGIN, OTP,
     /// PASSWORD_RESET, REGISTER and RECHARGE; and `RATE_LIMIT_KEY_PREFIX` for Redis keys.
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    /// Never logged.
+    pub metrics_token: Option<String>,
     /// `SCHEDULE_CLEANUP`: cron (with seconds, UTC) of `cleanup_expired_sessions`
     /// (default `0 30 2 * * *`); `off` disables it.
     pub schedule_cleanup: String,
@@ -196,7 +199,7 @@ impl Config {
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
             graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "10")?,
-            graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "1000")?,
+            graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "2000")?,
             graphql_max_aliases: parse(&get, "GRAPHQL_MAX_ALIASES", "15")?,
             graphql_max_directives: parse(&get, "GRAPHQL_MAX_DIRECTIVES", "50")?,
             graphql_max_tokens: parse(&get, "GRAPHQL_MAX_TOKENS", "3000")?,
@@ -204,6 +207,7 @@ impl Config {
             graphiql: parse(&get, "GRAPHIQL", "true")?,
             trust_proxy: parse(&get, "TRUST_PROXY", "false")?,
             rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
+            metrics_token: get("METRICS_TOKEN"),
             schedule_cleanup: get("SCHEDULE_CLEANUP").unwrap_or_else(|| "0 30 2 * * *".into()),
             schedule_daily_report: get("SCHEDULE_DAILY_REPORT")
                 .unwrap_or_else(|| "0 5 0 * * *".into()),

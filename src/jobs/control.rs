@@ -173,3 +173,13 @@ pub async fn purge(conn: &impl ConnectionTrait, status: JobStatus) -> AppResult<
         .await?
         .rows_affected)
 }
+
+/// The status as the API spells it (`PENDING`, …).
+pub fn status_name(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Pending => "PENDING",
+        JobStatus::Running => "RUNNING",
+        JobStatus::Succeeded => "SUCCEEDED",
+        JobStatus::Dead => "DEAD",
+    }
+}

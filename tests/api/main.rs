@@ -12,6 +12,8 @@ mod catalog;
 mod http;
 mod job_control;
 mod jobs;
+mod limits;
+mod metrics;
 mod products;
 mod schedule;
 mod schema;
