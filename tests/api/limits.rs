@@ -359,3 +359,27 @@ async fn behind_a_trusted_proxy_the_forwarded_client_ip_is_the_one_counted() {
     assert_eq!(again.code(), "RATE_LIMITED");
     assert!(other.errors.is_empty(), "{:?}", other.errors);
 }
+
+#[tokio::test]
+async fn with_redis_every_instance_shares_the_counters_and_in_memory_each_counts_its_own() {
+    let app = TestApp::with_env(&[("RATE_LIMIT_LOGIN_ACCOUNT", "2/60")]).await;
+    let asha = app.customer("Asha").await;
+    let other = kabaadwala::graphql::build_schema(app.second_instance().await);
+    let vars = json!({ "input": { "email": asha.email, "password": PASSWORD } });
+
+    app.gql(LOGIN, vars.clone(), None).await.data("login");
+    let on_other = other
+        .execute(
+            async_graphql::Request::new(LOGIN)
+                .variables(async_graphql::Variables::from_json(vars.clone())),
+        )
+        .await;
+    assert!(on_other.errors.is_empty(), "{:?}", on_other.errors);
+    let third = app.gql(LOGIN, vars, None).await;
+
+    if app.state.config.redis_url.is_some() {
+        assert_eq!(third.code(), "RATE_LIMITED");
+    } else {
+        assert!(third.errors.is_empty(), "{:?}", third.errors);
+    }
+}
