@@ -142,11 +142,20 @@ pub async fn stats(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult
     })
 }
 
-/// Puts a job that did not succeed back in the queue, due now, with fresh attempts.
+/// Puts a job that did not succeed back in the queue, due now, with fresh attempts. A job a
+/// worker is running (its lease not yet expired) is refused.
 pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<jobs::Model> {
     let Some(job) = jobs::Entity::find_by_id(id).one(conn).await? else {
         return Err(AppError::not_found("job"));
     };
+    let leased = job.status == JobStatus::Running
+        && job.locked_until.is_some_and(|until| until > Utc::now());
+    if leased {
+        // Its worker is still on it; a second copy could run it twice.
+        return Err(AppError::InvalidTransition(
+            "the job is running; retry it once it has failed".into(),
+        ));
+    }
     if job.status == JobStatus::Succeeded || !queue::retry(conn, id).await? {
         return Err(AppError::InvalidTransition(
             "a job that succeeded cannot be retried".into(),

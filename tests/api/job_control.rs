@@ -165,7 +165,7 @@ async fn an_admin_retries_a_dead_job_and_it_runs_again() {
 }
 
 #[tokio::test]
-async fn retrying_a_succeeded_or_unknown_job_is_refused() {
+async fn retrying_a_succeeded_running_or_unknown_job_is_refused() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     app.drain_jobs().await;
@@ -182,6 +182,22 @@ async fn retrying_a_succeeded_or_unknown_job_is_refused() {
         .gql(retry, json!({ "id": Uuid::new_v4().to_string() }), token)
         .await;
     assert_eq!(unknown.code(), "NOT_FOUND");
+    let running = queue::enqueue(
+        &app.state.db,
+        &Task::SendKycDecisionEmail {
+            vendor_id: Uuid::new_v4(),
+        },
+    )
+    .await
+    .unwrap();
+    queue::claim_next(&app.state.db, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let busy = app
+        .gql(retry, json!({ "id": running.to_string() }), token)
+        .await;
+    assert_eq!(busy.code(), "INVALID_TRANSITION");
 }
 
 #[tokio::test]
