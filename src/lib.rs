@@ -13,8 +13,12 @@
 //! - [`vendors`]: vendor profiles, KYC documents and their review, per-vendor commission.
 //! - [`geo`]: distances between coordinates.
 //! - [`storage`]: uploaded files (a folder by default) and what their bytes say they are.
+//! - [`validate`]: small input checks shared by the domains.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
+//! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
+//! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
+//! - [`notifications`]: in-app notifications of order and payout events.
 //! - [`jobs`]: the durable job queue, its worker, its tasks, the schedules and job control.
 //! - [`reports`]: the daily platform report (stored, emailed to admins, readable by admins).
 //! - [`ratelimit`]: per-IP and per-account attempt limits (Redis or in memory).
@@ -34,11 +38,15 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
+pub mod orders;
+pub mod payouts;
 pub mod pubsub;
 pub mod ratelimit;
 pub mod reports;
 pub mod settings;
 pub mod storage;
+pub mod validate;
 pub mod vendors;
 pub mod wallet;
 

@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod categories;
+pub mod counters;
 pub mod daily_reports;
 pub mod email_tokens;
 pub mod holds;
@@ -10,7 +11,12 @@ pub mod jobs;
 pub mod kyc_documents;
 pub mod ledger_accounts;
 pub mod ledger_transfers;
+pub mod notifications;
+pub mod order_items;
+pub mod order_status_history;
+pub mod orders;
 pub mod otp_challenges;
+pub mod payouts;
 pub mod product_images;
 pub mod product_purchases;
 pub mod products;

@@ -16,6 +16,7 @@ use super::categories;
 use crate::{
     auth::Viewer,
     error::{AppError, AppResult},
+    validate::optional_text,
 };
 
 /// The largest stock a product may list (keeps `stock` arithmetic far from overflow).
@@ -48,19 +49,7 @@ async fn check(conn: &impl ConnectionTrait, input: ProductInput) -> AppResult<Ch
     if name.is_empty() || name.chars().count() > 150 {
         return Err(AppError::bad_input("name", "must be 1 to 150 characters"));
     }
-    let description = input
-        .description
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty());
-    if description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 5000)
-    {
-        return Err(AppError::bad_input(
-            "description",
-            "must be at most 5,000 characters",
-        ));
-    }
+    let description = optional_text("description", input.description, 5000)?;
     if !(1..=MAX_PRICE).contains(&input.price) {
         return Err(AppError::bad_input(
             "price",

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     graphql::relay::{Cursor, Page},
+    validate::optional_text,
 };
 
 #[derive(Debug, Clone)]
@@ -76,16 +77,7 @@ pub async fn create(
     if !(1..=5).contains(&input.rating) {
         return Err(AppError::bad_input("rating", "must be from 1 to 5"));
     }
-    let comment = input
-        .comment
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty());
-    if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
-        return Err(AppError::bad_input(
-            "comment",
-            "must be at most 2,000 characters",
-        ));
-    }
+    let comment = optional_text("comment", input.comment, 2000)?;
     let product = products::Entity::find_by_id(input.product_id)
         .one(conn)
         .await?

@@ -12,7 +12,10 @@ pub mod upload;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::{AppState, accounts, auth, catalog, jobs, reports, settings, vendors, wallet};
+use crate::{
+    AppState, accounts, auth, catalog, jobs, notifications, orders, payouts, reports, settings,
+    vendors, wallet,
+};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -22,6 +25,10 @@ pub struct QueryRoot(
     settings::graphql::SettingsQuery,
     vendors::graphql::VendorsQuery,
     wallet::graphql::WalletQuery,
+    orders::graphql::OrdersQuery,
+    orders::graphql::AnalyticsQuery,
+    payouts::graphql::PayoutsQuery,
+    notifications::graphql::NotificationsQuery,
     jobs::graphql::JobsQuery,
     reports::graphql::ReportsQuery,
 );
@@ -35,6 +42,9 @@ pub struct MutationRoot(
     settings::graphql::SettingsMutation,
     vendors::graphql::VendorsMutation,
     wallet::graphql::WalletMutation,
+    orders::graphql::OrdersMutation,
+    payouts::graphql::PayoutsMutation,
+    notifications::graphql::NotificationsMutation,
     jobs::graphql::JobsMutation,
 );
 

@@ -67,11 +67,16 @@ impl Schedule {
     }
 }
 
-/// Every schedule, from the configuration. Another domain adds its recurring job here with one
-/// more entry (the orders code adds `auto_release_delivered` on `config.schedule_auto_release`
-/// with its task); nothing else needs to change.
+/// Every schedule, from the configuration. A domain adds its recurring job here with one more
+/// entry; nothing else needs to change.
 pub fn schedules(config: &Config) -> anyhow::Result<Vec<Schedule>> {
     let all = [
+        // Completes orders delivered more than `AutoReleaseHours` ago (the orders code).
+        Schedule::new(
+            "auto_release_delivered",
+            &config.schedule_auto_release,
+            |_| Task::AutoReleaseDelivered,
+        )?,
         Schedule::new(
             "cleanup_expired_sessions",
             &config.schedule_cleanup,

@@ -68,15 +68,82 @@ pub fn daily_report(
     day: chrono::NaiveDate,
     figures: &crate::reports::service::DailyFigures,
 ) -> Email {
-    let recharged = crate::graphql::scalars::Money::inr(figures.recharged_paise).formatted;
+    let money = |paise| crate::graphql::scalars::Money::inr(paise).formatted;
+    let recharged = money(figures.recharged_paise);
+    let orders: i64 = figures.orders_by_status.values().sum();
+    let by_status: Vec<String> = figures
+        .orders_by_status
+        .iter()
+        .map(|(status, count)| format!("{status} {count}"))
+        .collect();
     Email {
         to: to.to_owned(),
         subject: format!("Kabaadwala daily report for {day}"),
         body: format!(
             "Namaste {name},\n\nThe figures for {day} (UTC):\n\n\
-             New users: {}\nNew vendors: {}\nWallet recharges: {} ({recharged})\n\n\
+             New users: {}\nNew vendors: {}\nWallet recharges: {} ({recharged})\n\
+             Orders placed: {orders} ({})\nGMV: {}\nCommission earned: {}\n\n\
              The report is also in the admin API (dailyReport).\n\n— Kabaadwala\n",
-            figures.new_users, figures.new_vendors, figures.recharges
+            figures.new_users,
+            figures.new_vendors,
+            figures.recharges,
+            by_status.join(", "),
+            money(figures.gmv_paise),
+            money(figures.commission_paise),
+        ),
+    }
+}
+
+pub fn order_placed(to: &str, name: &str, number: &str, vendor: &str, total: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is placed"),
+        body: format!(
+            "Namaste {name},\n\nYour order {number} with {vendor} is placed. {total} is held from \
+             your wallet and paid to the vendor only after you confirm the delivery.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_received(to: &str, name: &str, number: &str, total: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("New order {number}"),
+        body: format!(
+            "Namaste {name},\n\nYou received order {number} for {total}. Please confirm or reject it \
+             in the app.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_confirmed(to: &str, name: &str, number: &str, vendor: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is confirmed"),
+        body: format!(
+            "Namaste {name},\n\n{vendor} confirmed your order {number} and is preparing it.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_delivered(to: &str, name: &str, number: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is delivered"),
+        body: format!(
+            "Namaste {name},\n\nOrder {number} is marked delivered. Please confirm the delivery in the \
+             app; if you do nothing, the payment is released to the vendor automatically after a \
+             while.\n\n— Kabaadwala\n"
+        ),
+    }
+}
+
+pub fn order_refunded(to: &str, name: &str, number: &str, total: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Order {number} is refunded"),
+        body: format!(
+            "Namaste {name},\n\nOrder {number} was refunded: {total} is back in your wallet.\n\n— Kabaadwala\n"
         ),
     }
 }

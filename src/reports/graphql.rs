@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, Object, connection::Connection};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::daily_reports;
 use sea_orm::{
-    ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _,
+    ActiveEnum as _, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _,
 };
 
 use super::service;
@@ -52,10 +52,43 @@ impl DailyReport {
         Money::inr(service::figures(&self.0).recharged_paise)
     }
 
+    /// Orders placed that day, by their status now.
+    async fn orders_by_status(&self) -> Vec<ReportStatusCount> {
+        service::figures(&self.0)
+            .orders_by_status
+            .into_iter()
+            .filter_map(|(status, count)| {
+                let status = entity::orders::OrderStatus::try_from_value(&status).ok()?;
+                Some(ReportStatusCount {
+                    status: status.into(),
+                    count,
+                })
+            })
+            .collect()
+    }
+
+    /// Gross merchandise value: the totals of the orders placed that day that still stand
+    /// (not cancelled or refunded).
+    async fn gmv(&self) -> Money {
+        Money::inr(service::figures(&self.0).gmv_paise)
+    }
+
+    /// The platform's commission on the orders completed that day.
+    async fn commission(&self) -> Money {
+        Money::inr(service::figures(&self.0).commission_paise)
+    }
+
     /// When the report was (last) generated.
     async fn generated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+/// How many of the day's orders are in one status.
+#[derive(async_graphql::SimpleObject)]
+pub struct ReportStatusCount {
+    pub status: crate::orders::graphql::OrderStatus,
+    pub count: i64,
 }
 
 #[derive(Default)]

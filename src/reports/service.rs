@@ -1,15 +1,20 @@
 //! Computing, storing and reading daily reports.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
-    daily_reports, recharges,
+    daily_reports,
+    orders::{self, OrderStatus},
+    recharges,
     recharges::RechargeStatus,
     users::{self, Role},
     vendors,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult,
-    PaginatorTrait as _, QueryFilter as _, QuerySelect as _, sea_query::OnConflict,
+    ActiveEnum as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
+    FromQueryResult, PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+    sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -32,6 +37,13 @@ pub struct DailyFigures {
     /// Wallet recharges that succeeded that day, and their total in paise.
     pub recharges: i64,
     pub recharged_paise: i64,
+    /// Orders placed that day, by their status now (keys are the statuses' API names).
+    pub orders_by_status: BTreeMap<String, i64>,
+    /// Gross merchandise value: the totals of the orders placed that day, less those since
+    /// cancelled or refunded.
+    pub gmv_paise: i64,
+    /// Commission earned that day: on the orders completed (money released) that day.
+    pub commission_paise: i64,
 }
 
 /// `[day 00:00, next day 00:00)` in UTC.
@@ -98,15 +110,57 @@ async fn add_recharge_figures(
     Ok(())
 }
 
-/// The orders' figures of the day: orders by status, GMV and commission. The orders tables are
-/// not part of this module's history; the orders code fills this in (adding its fields to
-/// [`DailyFigures`] with `#[serde(default)]`, and to the GraphQL `DailyReport`).
+#[derive(FromQueryResult)]
+struct StatusRow {
+    status: OrderStatus,
+    count: i64,
+    total: Option<i64>,
+}
+
+/// The orders' figures of the day: orders placed by their status now, GMV (placed and still
+/// standing) and the commission of the orders completed that day.
 async fn add_order_figures(
-    _conn: &impl ConnectionTrait,
-    _from: DateTime<Utc>,
-    _to: DateTime<Utc>,
-    _figures: &mut DailyFigures,
+    conn: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    figures: &mut DailyFigures,
 ) -> AppResult<()> {
+    let placed = orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Status)
+        .column_as(orders::Column::Id.count(), "count")
+        .column_as(
+            sea_orm::sea_query::Expr::cust("CAST(COALESCE(SUM(total), 0) AS BIGINT)"),
+            "total",
+        )
+        .filter(orders::Column::CreatedAt.gte(from))
+        .filter(orders::Column::CreatedAt.lt(to))
+        .group_by(orders::Column::Status)
+        .into_model::<StatusRow>()
+        .all(conn)
+        .await?;
+    for row in placed {
+        if !matches!(row.status, OrderStatus::Cancelled | OrderStatus::Refunded) {
+            figures.gmv_paise += row.total.unwrap_or(0);
+        }
+        figures
+            .orders_by_status
+            .insert(row.status.to_value(), row.count);
+    }
+    let completed = orders::Entity::find()
+        .select_only()
+        .column_as(orders::Column::Id.count(), "count")
+        .column_as(
+            sea_orm::sea_query::Expr::cust("CAST(COALESCE(SUM(commission), 0) AS BIGINT)"),
+            "total",
+        )
+        .filter(orders::Column::Status.eq(OrderStatus::Completed))
+        .filter(orders::Column::CompletedAt.gte(from))
+        .filter(orders::Column::CompletedAt.lt(to))
+        .into_model::<CountAndSum>()
+        .one(conn)
+        .await?;
+    figures.commission_paise = completed.and_then(|row| row.total).unwrap_or(0);
     Ok(())
 }
 

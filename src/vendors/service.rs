@@ -18,6 +18,7 @@ use crate::{
     geo,
     jobs::{queue, tasks::Task},
     settings::service::{self as settings, Setting},
+    validate::optional_text,
 };
 
 /// The largest service radius a vendor may claim: this is a hyperlocal marketplace.
@@ -46,19 +47,7 @@ struct Checked {
 
 fn check(input: VendorInput) -> AppResult<Checked> {
     let business_name = check_name("businessName", &input.business_name)?;
-    let description = input
-        .description
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty());
-    if description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 2000)
-    {
-        return Err(AppError::bad_input(
-            "description",
-            "must be at most 2,000 characters",
-        ));
-    }
+    let description = optional_text("description", input.description, 2000)?;
     let phone = normalize_phone("phone", &input.phone)?;
     let address = check_address(input.address)?;
     geo::check_point(input.latitude, input.longitude)

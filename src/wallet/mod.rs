@@ -6,6 +6,8 @@
 //! account's balance equals the sum of its entries; no user or vendor balance is negative; a
 //! replayed idempotency key moves nothing; a hold is settled (released or voided) exactly once.
 
+/// Hot wallets: concurrent holds on one account committed in batches, one transaction each.
+pub mod coalesce;
 pub mod escrow;
 pub mod graphql;
 pub mod ledger;

@@ -18,7 +18,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{TestApp, catalog};
+use crate::support::{TestApp, catalog, market};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
@@ -101,7 +101,7 @@ async fn a_schedule_set_to_off_is_not_registered() {
         .into_iter()
         .map(|s| s.name)
         .collect();
-    assert_eq!(names, ["generate_daily_report"]);
+    assert_eq!(names, ["auto_release_delivered", "generate_daily_report"]);
 }
 
 #[tokio::test]
@@ -376,4 +376,63 @@ async fn daily_reports_are_for_admins_only() {
         )
         .await;
     assert_eq!(missing.data("dailyReport"), serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn the_daily_report_counts_orders_by_status_gmv_and_commission() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let shop = market::shop(&app, "Dadar").await;
+    let product = market::product(&app, &shop, "Copper wire", 40_000, 100).await;
+    let buyer = app.customer("Meera").await;
+    crate::wallet::fund(&app, &buyer, 1_000_000).await;
+    let address = market::address(&app, &buyer, Some(market::NEAR)).await;
+    let completed = market::placed(&app, &buyer, product, 2, &address).await;
+    market::advance(&app, &shop, &buyer, &admin, &completed, "COMPLETED").await;
+    let cancelled = market::placed(&app, &buyer, product, 1, &address).await;
+    market::advance(&app, &shop, &buyer, &admin, &cancelled, "CANCELLED").await;
+    let open = market::placed(&app, &buyer, product, 3, &address).await;
+    app.drain_jobs().await;
+    let row = |id: &str| {
+        let id: Uuid = id.parse().unwrap();
+        let db = app.state.db.clone();
+        async move {
+            entity::orders::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (done, standing) = (row(&completed).await, row(&open).await);
+    let today = Utc::now().date_naive();
+
+    queue::enqueue(&app.state.db, &Task::GenerateDailyReport { day: today })
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+
+    let report = app
+        .gql(
+            "query($d: NaiveDate!) { dailyReport(date: $d) { ordersByStatus { status count } gmv { paise } commission { paise } } }",
+            json!({ "d": today.to_string() }),
+            Some(&admin.access_token),
+        )
+        .await
+        .data("dailyReport");
+    assert_eq!(
+        report,
+        json!({
+            "ordersByStatus": [
+                { "status": "CANCELLED", "count": 1 },
+                { "status": "COMPLETED", "count": 1 },
+                { "status": "PLACED", "count": 1 },
+            ],
+            "gmv": { "paise": done.total + standing.total },
+            "commission": { "paise": done.commission },
+        })
+    );
+    assert!(done.commission > 0);
+    let mail = app.mail_to(&admin.email, "daily report").unwrap();
+    assert!(mail.contains("Orders placed: 3"), "{mail}");
 }

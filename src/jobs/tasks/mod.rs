@@ -2,7 +2,10 @@
 //! variant's snake_case name, as in DESIGN.md) plus a JSON `payload`.
 
 mod email;
+mod orders;
 mod vendors;
+
+pub use orders::OrderEmail;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +34,14 @@ pub enum Task {
     SendKycDecisionEmail {
         vendor_id: Uuid,
     },
+    SendOrderEmail {
+        order_id: Uuid,
+        email: OrderEmail,
+    },
+    ReleaseHeldAmount {
+        order_id: Uuid,
+    },
+    AutoReleaseDelivered,
     /// Scheduled: deletes expired sessions and tokens, and old finished jobs.
     CleanupExpiredSessions {
         slot: DateTime<Utc>,
@@ -76,6 +87,11 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         Task::SendKycDecisionEmail { vendor_id } => {
             vendors::send_kyc_decision(state, *vendor_id).await
         }
+        Task::SendOrderEmail { order_id, email } => {
+            orders::send_order_email(state, *order_id, *email).await
+        }
+        Task::ReleaseHeldAmount { order_id } => orders::release_held_amount(state, *order_id).await,
+        Task::AutoReleaseDelivered => orders::auto_release_delivered(state).await,
         // The slot only names the firing; what is expired is judged when the job runs.
         Task::CleanupExpiredSessions { .. } => {
             let retention = chrono::Duration::days(state.config.retention_days);

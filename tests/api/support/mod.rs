@@ -4,6 +4,7 @@
 pub mod catalog;
 mod db;
 mod gql;
+pub mod market;
 pub mod server;
 
 use std::{

@@ -1,8 +1,12 @@
 //! Benchmarks against PostgreSQL. `cargo run --release --bin bench -- holds` measures escrow
-//! holds per second with 64 concurrent callers, spread over many wallets and all on one wallet,
-//! next to `pgbench -N` (simple-update) on the same server as the physical reference, then runs
-//! the ledger invariant check. Needs `DATABASE_URL=postgres://…` (an admin connection: it
+//! holds per second with 64 concurrent callers: (a) spread over 10,000 wallets, each hold its own
+//! transaction; (b) all on ONE wallet, first naively (each hold its own transaction, queueing on
+//! the wallet's row lock) and then through the coalescing `HoldQueue` (batches per transaction),
+//! with the ratio of the two; next to `pgbench -N` (simple-update) on the same server as the
+//! physical reference, then runs the ledger invariant check. Needs `DATABASE_URL=postgres://…` (an admin connection: it
 //! creates and drops its own databases) and `pgbench` on the PATH.
+
+mod catalog;
 
 use std::{
     process::ExitCode,
@@ -12,7 +16,7 @@ use std::{
 
 use anyhow::Context as _;
 use entity::{ledger_accounts::AccountKind, ledger_transfers::TransferKind, users};
-use kabaadwala::wallet::{escrow, ledger};
+use kabaadwala::wallet::{coalesce::HoldQueue, escrow, ledger};
 use rand::Rng as _;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait as _, Database, DatabaseConnection, EntityTrait as _,
@@ -37,8 +41,8 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let scenario = std::env::args().nth(1).unwrap_or_else(|| "holds".into());
     anyhow::ensure!(
-        scenario == "holds" || scenario == "all",
-        "unknown scenario {scenario:?}; try `holds`"
+        matches!(scenario.as_str(), "holds" | "catalog" | "all"),
+        "unknown scenario {scenario:?}; try `holds`, `catalog` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
@@ -46,16 +50,46 @@ async fn run() -> anyhow::Result<()> {
         "the benchmark runs on PostgreSQL"
     );
 
+    if scenario == "catalog" {
+        return catalog::run(&admin_url).await;
+    }
     let pgbench_tps = pgbench(&admin_url).await?;
     println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
 
     let (db, name) = fresh_database(&admin_url).await?;
     let spread = prepare(&db, 10_000).await?;
-    let spread_result = holds(&db, spread.clone(), CONCURRENCY).await?;
-    report("holds over 10,000 wallets", &spread_result, pgbench_tps);
-    let hot = vec![spread[0]];
-    let hot_result = holds(&db, hot, CONCURRENCY).await?;
-    report("holds on ONE wallet", &hot_result, pgbench_tps);
+    let spread_result = holds(&db, spread.clone(), CONCURRENCY, Mode::Naive).await?;
+    report(
+        "(a) holds over 10,000 wallets, one transaction each",
+        &spread_result,
+        pgbench_tps,
+    );
+    let naive = holds(&db, vec![spread[0]], CONCURRENCY, Mode::Naive).await?;
+    let naive_rate = report(
+        "(b) holds on ONE wallet, naive (one transaction each)",
+        &naive,
+        pgbench_tps,
+    );
+    let queue = HoldQueue::new(db.clone());
+    let coalesced = holds(
+        &db,
+        vec![spread[1]],
+        CONCURRENCY,
+        Mode::Coalesced(queue.clone()),
+    )
+    .await?;
+    let coalesced_rate = report(
+        &format!(
+            "(b) holds on ONE wallet, coalesced (HoldQueue, up to {} per transaction)",
+            queue.max_batch()
+        ),
+        &coalesced,
+        pgbench_tps,
+    );
+    println!(
+        "(b) coalesced / naive on one wallet: {:.1}x (target: at least 5x)",
+        coalesced_rate / naive_rate
+    );
     let check = ledger::check(&db)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -70,6 +104,9 @@ async fn run() -> anyhow::Result<()> {
     }
     db.close().await.ok();
     drop_database(&admin_url, &name).await?;
+    if scenario == "all" {
+        catalog::run(&admin_url).await?;
+    }
     Ok(())
 }
 
@@ -79,7 +116,8 @@ struct Outcome {
     latencies: Vec<Duration>,
 }
 
-fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) {
+/// Prints a scenario's figures; returns its holds per second.
+fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) -> f64 {
     let mut latencies = outcome.latencies.clone();
     latencies.sort();
     let pct = |p: f64| {
@@ -96,13 +134,23 @@ fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) {
         pct(0.99).as_secs_f64() * 1e3,
         outcome.ops
     );
+    rate
 }
 
-/// `CONCURRENCY` callers, each placing one-paisa holds in its own transaction for `SECONDS`.
+#[derive(Clone)]
+enum Mode {
+    /// `escrow::hold` in the caller's own transaction.
+    Naive,
+    /// Through the coalescing queue.
+    Coalesced(HoldQueue),
+}
+
+/// `callers` concurrent callers, each placing one-paisa holds for `SECONDS`, one after another.
 async fn holds(
     db: &DatabaseConnection,
     wallets: Vec<Uuid>,
     callers: usize,
+    mode: Mode,
 ) -> anyhow::Result<Outcome> {
     let wallets = Arc::new(wallets);
     let deadline = Instant::now() + Duration::from_secs(SECONDS);
@@ -111,16 +159,27 @@ async fn holds(
         .map(|_| {
             let db = db.clone();
             let wallets = wallets.clone();
+            let mode = mode.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let user = wallets[rand::rng().random_range(0..wallets.len())];
                     let began = Instant::now();
-                    let txn = db.begin().await?;
-                    escrow::hold(&txn, user, 1, "bench")
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    txn.commit().await?;
+                    match &mode {
+                        Mode::Naive => {
+                            let txn = db.begin().await?;
+                            escrow::hold(&txn, user, 1, "bench")
+                                .await
+                                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                            txn.commit().await?;
+                        }
+                        Mode::Coalesced(queue) => {
+                            queue
+                                .hold(user, 1, "bench", None)
+                                .await
+                                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        }
+                    }
                     latencies.push(began.elapsed());
                 }
                 anyhow::Ok(latencies)

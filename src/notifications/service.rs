@@ -1,0 +1,104 @@
+//! Storing, listing and marking notifications. [`notify`] runs inside the caller's transaction,
+//! so a notification exists exactly when the change it announces does.
+
+use chrono::{SubsecRound as _, Utc};
+use entity::notifications;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    error::AppResult,
+    graphql::relay::{Cursor, Page},
+};
+
+/// Stores a notification for `user_id`.
+pub async fn notify(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    kind: &str,
+    title: &str,
+    body: &str,
+    order_id: Option<Uuid>,
+) -> AppResult<notifications::Model> {
+    let model = notifications::Model {
+        id: Uuid::new_v4(),
+        user_id,
+        kind: kind.to_owned(),
+        title: title.to_owned(),
+        body: body.to_owned(),
+        order_id,
+        read_at: None,
+        // Microseconds, as PostgreSQL keeps them: the keyset cursor must match the stored value.
+        created_at: Utc::now().trunc_subsecs(6),
+    };
+    notifications::Entity::insert(notifications::ActiveModel {
+        id: Set(model.id),
+        user_id: Set(model.user_id),
+        kind: Set(model.kind.clone()),
+        title: Set(model.title.clone()),
+        body: Set(model.body.clone()),
+        order_id: Set(model.order_id),
+        read_at: Set(None),
+        created_at: Set(model.created_at),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(model)
+}
+
+/// A page of `user_id`'s notifications, newest first, and how many there are in all.
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    unread_only: bool,
+    page: &Page<Cursor>,
+) -> AppResult<(Vec<notifications::Model>, i64)> {
+    let mut filter = Condition::all().add(notifications::Column::UserId.eq(user_id));
+    if unread_only {
+        filter = filter.add(notifications::Column::ReadAt.is_null());
+    }
+    let total = notifications::Entity::find()
+        .filter(filter.clone())
+        .count(conn)
+        .await?;
+    if let Some(after) = page.after {
+        filter = filter.add(
+            Condition::any()
+                .add(notifications::Column::CreatedAt.lt(after.at))
+                .add(
+                    Condition::all()
+                        .add(notifications::Column::CreatedAt.eq(after.at))
+                        .add(notifications::Column::Id.lt(after.id)),
+                ),
+        );
+    }
+    let rows = notifications::Entity::find()
+        .filter(filter)
+        .order_by_desc(notifications::Column::CreatedAt)
+        .order_by_desc(notifications::Column::Id)
+        .limit(page.limit + 1)
+        .all(conn)
+        .await?;
+    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+}
+
+/// Marks `ids` (or, with `None`, every notification) of `user_id` read; returns how many were
+/// unread. Other users' ids are ignored.
+pub async fn mark_read(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: Option<Vec<Uuid>>,
+) -> AppResult<i64> {
+    let mut update = notifications::Entity::update_many()
+        .col_expr(notifications::Column::ReadAt, Expr::value(Utc::now()))
+        .filter(notifications::Column::UserId.eq(user_id))
+        .filter(notifications::Column::ReadAt.is_null());
+    if let Some(ids) = ids {
+        update = update.filter(notifications::Column::Id.is_in(ids));
+    }
+    let result = update.exec(conn).await?;
+    Ok(i64::try_from(result.rows_affected).unwrap_or(i64::MAX))
+}
