@@ -51,9 +51,41 @@ pub struct Config {
     pub run_worker: bool,
     /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs (default 1000).
     pub worker_poll: Duration,
-    /// `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY`: query limits.
+    /// `GRAPHQL_MAX_DEPTH`: the deepest field nesting a document may have (default 10;
+    /// introspection fields are not counted, so GraphiQL's schema query still works).
     pub graphql_max_depth: usize,
+    /// `GRAPHQL_MAX_COMPLEXITY`: the complexity budget of one operation (default 2000; a field
+    /// costs 1, a connection `first` times its node's cost).
     pub graphql_max_complexity: usize,
+    /// `GRAPHQL_MAX_ALIASES`: the most aliases a document may use (default 15).
+    pub graphql_max_aliases: usize,
+    /// `GRAPHQL_MAX_DIRECTIVES`: the most directives a document may use (default 50).
+    pub graphql_max_directives: usize,
+    /// `GRAPHQL_MAX_TOKENS`: the most lexical tokens a document may have (default 3000).
+    pub graphql_max_tokens: usize,
+    /// `GRAPHQL_INTROSPECTION`: answer `__schema`/`__type` queries (default true).
+    pub graphql_introspection: bool,
+    /// `GRAPHIQL`: serve the GraphiQL playground at `/` (default true).
+    pub graphiql: bool,
+    /// `TRUST_PROXY`: take the client IP from `X-Forwarded-For` (only behind a proxy that sets
+    /// it; default false: the socket's peer address).
+    pub trust_proxy: bool,
+    /// `RATE_LIMIT_<ACTION>_<IP|ACCOUNT>` (`<limit>/<window seconds>`) for LOGIN, OTP,
+    /// PASSWORD_RESET, REGISTER and RECHARGE; and `RATE_LIMIT_KEY_PREFIX` for Redis keys.
+    pub rate_limits: crate::ratelimit::RateLimits,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    /// Never logged.
+    pub metrics_token: Option<String>,
+    /// `SCHEDULE_CLEANUP`: cron (with seconds, UTC) of `cleanup_expired_sessions`
+    /// (default `0 30 2 * * *`); `off` disables it.
+    pub schedule_cleanup: String,
+    /// `SCHEDULE_DAILY_REPORT`: cron of `generate_daily_report` (default `0 5 0 * * *`).
+    pub schedule_daily_report: String,
+    /// `SCHEDULE_AUTO_RELEASE`: cron of `auto_release_delivered` (default `0 */15 * * * *`).
+    pub schedule_auto_release: String,
+    /// `RETENTION_DAYS`: how long finished jobs, revoked refresh tokens, used tokens and
+    /// schedule runs are kept before the cleanup deletes them (default 7).
+    pub retention_days: i64,
     /// `MAX_BODY_BYTES`: the largest request body accepted (default 10 MiB).
     pub max_body_bytes: usize,
     /// `CATALOG_COUNT_TTL_MS`: how long the public catalog's `totalCount` per filter may be
@@ -169,8 +201,22 @@ impl Config {
             },
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
-            graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "12")?,
-            graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "5000")?,
+            graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "10")?,
+            graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "2000")?,
+            graphql_max_aliases: parse(&get, "GRAPHQL_MAX_ALIASES", "15")?,
+            graphql_max_directives: parse(&get, "GRAPHQL_MAX_DIRECTIVES", "50")?,
+            graphql_max_tokens: parse(&get, "GRAPHQL_MAX_TOKENS", "3000")?,
+            graphql_introspection: parse(&get, "GRAPHQL_INTROSPECTION", "true")?,
+            graphiql: parse(&get, "GRAPHIQL", "true")?,
+            trust_proxy: parse(&get, "TRUST_PROXY", "false")?,
+            rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
+            metrics_token: get("METRICS_TOKEN"),
+            schedule_cleanup: get("SCHEDULE_CLEANUP").unwrap_or_else(|| "0 30 2 * * *".into()),
+            schedule_daily_report: get("SCHEDULE_DAILY_REPORT")
+                .unwrap_or_else(|| "0 5 0 * * *".into()),
+            schedule_auto_release: get("SCHEDULE_AUTO_RELEASE")
+                .unwrap_or_else(|| "0 */15 * * * *".into()),
+            retention_days: parse(&get, "RETENTION_DAYS", "7")?,
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", "10485760")?,
             max_upload_bytes: parse(&get, "MAX_UPLOAD_BYTES", "5242880")?,
             catalog_count_ttl: Duration::from_millis(parse(&get, "CATALOG_COUNT_TTL_MS", "2000")?),
@@ -193,7 +239,7 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(
+pub(crate) fn parse<T: std::str::FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
     default: &str,

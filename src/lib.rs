@@ -19,7 +19,9 @@
 //! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
 //! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
 //! - [`notifications`]: in-app notifications of order and payout events.
-//! - [`jobs`]: the durable job queue, its worker and its tasks.
+//! - [`jobs`]: the durable job queue, its worker, its tasks, the schedules and job control.
+//! - [`reports`]: the daily platform report (stored, emailed to admins, readable by admins).
+//! - [`ratelimit`]: per-IP and per-account attempt limits (Redis or in memory).
 //! - [`mail`]: composing and sending email (SMTP or `.eml` files).
 //! - [`pubsub`]: topics across instances (Redis) or within one process.
 
@@ -40,6 +42,8 @@ pub mod notifications;
 pub mod orders;
 pub mod payouts;
 pub mod pubsub;
+pub mod ratelimit;
+pub mod reports;
 pub mod settings;
 pub mod storage;
 pub mod validate;

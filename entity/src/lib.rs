@@ -4,6 +4,7 @@
 pub mod addresses;
 pub mod categories;
 pub mod counters;
+pub mod daily_reports;
 pub mod email_tokens;
 pub mod holds;
 pub mod jobs;
@@ -22,6 +23,7 @@ pub mod products;
 pub mod recharges;
 pub mod refresh_tokens;
 pub mod reviews;
+pub mod schedule_runs;
 pub mod system_settings;
 pub mod users;
 pub mod vendors;

@@ -7,6 +7,7 @@ use crate::{
     accounts::graphql::User,
     error::AppResult,
     graphql::{context::ContextExt as _, parse_id},
+    ratelimit::{self, Action},
 };
 
 /// A new account.
@@ -75,6 +76,7 @@ pub struct AuthMutation;
 impl AuthMutation {
     /// Creates a customer account, signs it in, and emails a verification link.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
+        ratelimit::check(ctx, Action::Register, Some(&input.email)).await?;
         let tokens = service::register(
             ctx.state(),
             service::RegisterInput {
@@ -90,6 +92,7 @@ impl AuthMutation {
 
     /// Signs in. With two-factor on, returns an `OtpChallenge` and emails the code.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<LoginResult> {
+        ratelimit::check(ctx, Action::Login, Some(&input.email)).await?;
         Ok(
             match service::login(ctx.state(), &input.email, &input.password).await? {
                 LoginOutcome::Tokens(tokens) => LoginResult::AuthPayload(AuthPayload(*tokens)),
@@ -111,6 +114,7 @@ impl AuthMutation {
         code: String,
     ) -> AppResult<AuthPayload> {
         let challenge_id = parse_id("challengeId", &challenge_id)?;
+        ratelimit::check(ctx, Action::VerifyOtp, Some(&challenge_id.to_string())).await?;
         Ok(AuthPayload(
             service::verify_otp(ctx.state(), challenge_id, &code).await?,
         ))
@@ -146,6 +150,7 @@ impl AuthMutation {
 
     /// Emails a password-reset link if the account exists. Always true, so it reveals nothing.
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> AppResult<bool> {
+        ratelimit::check(ctx, Action::PasswordReset, Some(&email)).await?;
         service::request_password_reset(ctx.state(), &email).await
     }
 

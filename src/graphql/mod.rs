@@ -3,7 +3,9 @@
 
 pub mod context;
 pub mod errors;
+pub mod limits;
 pub mod loader;
+pub mod metrics;
 pub mod relay;
 pub mod scalars;
 pub mod upload;
@@ -11,7 +13,8 @@ pub mod upload;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
-    AppState, accounts, auth, catalog, notifications, orders, payouts, settings, vendors, wallet,
+    AppState, accounts, auth, catalog, jobs, notifications, orders, payouts, reports, settings,
+    vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -26,6 +29,8 @@ pub struct QueryRoot(
     orders::graphql::AnalyticsQuery,
     payouts::graphql::PayoutsQuery,
     notifications::graphql::NotificationsQuery,
+    jobs::graphql::JobsQuery,
+    reports::graphql::ReportsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +45,7 @@ pub struct MutationRoot(
     orders::graphql::OrdersMutation,
     payouts::graphql::PayoutsMutation,
     notifications::graphql::NotificationsMutation,
+    jobs::graphql::JobsMutation,
 );
 
 pub type SubscriptionRoot = EmptySubscription;
@@ -53,20 +59,32 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    // Outermost first: metrics see the codes the client gets.
+    .extension(metrics::GraphqlMetrics)
     .extension(errors::ErrorCodes)
 }
 
 /// The executable schema over `state`.
 pub fn build_schema(state: AppState) -> AppSchema {
-    let depth = state.config.graphql_max_depth;
-    let complexity = state.config.graphql_max_complexity;
-    schema_builder()
-        .limit_depth(depth)
-        .limit_complexity(complexity)
+    let config = &state.config;
+    let mut builder = schema_builder()
+        // Depth, aliases, directives and tokens: limits::Limits (depth without introspection).
+        .extension(limits::Limits(limits::DocumentLimits::from_config(config)))
+        .limit_complexity(config.graphql_max_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(50)
-        .data(state)
-        .finish()
+        .limit_directives(config.graphql_max_directives);
+    if config.app_env == crate::config::AppEnv::Production {
+        // "Did you mean …" would spell out the schema to someone who cannot introspect it.
+        builder = builder.disable_suggestions();
+    }
+    if !config.graphql_introspection {
+        builder = builder.disable_introspection();
+    }
+    let limiter = crate::ratelimit::RateLimiter::from_config(config).unwrap_or_else(|err| {
+        tracing::error!(error = ?err, "rate limits fall back to this process's memory");
+        crate::ratelimit::RateLimiter::in_memory(config.rate_limits.clone())
+    });
+    builder.data(limiter).data(state).finish()
 }
 
 /// The SDL written to `schema.graphql` (by `kabaadwala export-schema`).
@@ -81,6 +99,20 @@ pub fn request_data(
     auth: auth::Auth,
 ) -> async_graphql::Request {
     request.data(auth).data(loader::new_loader(state))
+}
+
+/// [`request_data`] plus the client's IP address (for rate limits).
+pub fn request_data_from(
+    request: async_graphql::Request,
+    state: &AppState,
+    auth: auth::Auth,
+    ip: Option<std::net::IpAddr>,
+) -> async_graphql::Request {
+    let request = request_data(request, state, auth);
+    match ip {
+        Some(ip) => request.data(crate::ratelimit::ClientIp(ip)),
+        None => request,
+    }
 }
 
 /// Parses a GraphQL `ID` as a UUID, or BAD_USER_INPUT naming the argument.

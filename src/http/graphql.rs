@@ -1,20 +1,66 @@
 //! GraphQL over HTTP, and the GraphiQL page.
 
+use std::net::{IpAddr, SocketAddr};
+
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
-    extract::State,
-    http::HeaderMap,
-    response::{Html, IntoResponse},
+    extract::{ConnectInfo, FromRequestParts, State},
+    http::{HeaderMap, StatusCode, request::Parts},
+    response::{Html, IntoResponse, Response},
 };
 
 use super::{HttpState, auth::auth_from_headers};
 use crate::{
     AppError,
-    graphql::{errors::response_for, request_data},
+    graphql::{errors::response_for, request_data_from},
 };
 
-pub async fn graphiql() -> impl IntoResponse {
+/// The peer address of the connection, when the server was started with connect info (tests
+/// that drive the router without a socket have none).
+pub struct PeerAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+        ))
+    }
+}
+
+/// The client's IP: the socket's peer, or, with `TRUST_PROXY=true`, the last address in
+/// `X-Forwarded-For` (the one our proxy appended; earlier entries are the client's to forge).
+pub fn client_ip(
+    trust_proxy: bool,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<IpAddr> {
+    if trust_proxy {
+        // The rightmost entry of the last header: what our proxy appended. Garbage there
+        // falls back to the peer address.
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|peer| peer.ip())
+}
+
+pub async fn graphiql(State(http): State<HttpState>) -> Response {
+    if !http.app.config.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
@@ -22,20 +68,23 @@ pub async fn graphiql() -> impl IntoResponse {
             .title("Kabaadwala GraphQL playground")
             .finish(),
     )
+    .into_response()
 }
 
 pub async fn post(
     State(http): State<HttpState>,
+    peer: PeerAddr,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    execute(&http, &headers, request).await
+    execute(&http, &headers, peer, request).await
 }
 
 /// Queries over GET (`?query=…&variables=…`). Mutations are refused: a GET must not change
 /// anything.
 pub async fn get(
     State(http): State<HttpState>,
+    peer: PeerAddr,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
@@ -46,7 +95,7 @@ pub async fn get(
         };
         return response_for(refused).into();
     }
-    execute(&http, &headers, request).await
+    execute(&http, &headers, peer, request).await
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
@@ -62,9 +111,11 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 async fn execute(
     http: &HttpState,
     headers: &HeaderMap,
+    peer: PeerAddr,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
     let auth = auth_from_headers(&http.app, headers);
-    let request = request_data(request.into_inner(), &http.app, auth);
+    let ip = client_ip(http.app.config.trust_proxy, headers, peer.0);
+    let request = request_data_from(request.into_inner(), &http.app, auth, ip);
     http.schema.execute(request).await.into()
 }

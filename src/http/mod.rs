@@ -1,4 +1,4 @@
-//! The HTTP surface: `POST/GET /graphql`, GraphiQL at `/`, `/healthz`, `/readyz`, `/media/…`. [`router`] is a
+//! The HTTP surface: `POST/GET /graphql`, GraphiQL at `/`, `/healthz`, `/readyz`, `/metrics`, `/media/…`. [`router`] is a
 //! plain function so tests can drive it without a socket; [`serve`] binds it and shuts down
 //! gracefully on SIGTERM/Ctrl-C.
 
@@ -6,6 +6,7 @@ mod auth;
 mod graphql;
 mod health;
 mod media;
+pub mod metrics;
 mod webhooks;
 
 use std::time::Duration;
@@ -40,8 +41,10 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/media/{*key}", get(media::get))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::handler))
         .route("/webhooks/payments/{provider}", axum::routing::post(webhooks::payment))
         .with_state(state)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CorsLayer::permissive())
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -66,8 +69,12 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let graceful = shutdown.clone();
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(async move { graceful.cancelled().await });
+    // Connect info gives handlers the peer address (the client IP for rate limits).
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { graceful.cancelled().await });
     tokio::select! {
         result = server => result?,
         _ = async {

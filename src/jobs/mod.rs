@@ -3,9 +3,14 @@
 //! and never runs for a change that rolled back. Workers claim due jobs (`FOR UPDATE SKIP
 //! LOCKED` on PostgreSQL, so many workers never take the same job), run them, and on failure
 //! retry with exponential backoff until `max_attempts`, after which the job is parked as DEAD
-//! for inspection and manual retry.
+//! for inspection and manual retry. [`schedule`] enqueues the recurring jobs, once per slot
+//! across the fleet; [`control`] and [`graphql`] let admins inspect and steer the queue.
 
+pub mod cleanup;
+pub mod control;
+pub mod graphql;
 pub mod queue;
+pub mod schedule;
 pub mod tasks;
 pub mod worker;
 

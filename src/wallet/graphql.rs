@@ -389,6 +389,8 @@ impl WalletMutation {
         input: RechargeInput,
     ) -> AppResult<Recharge> {
         let viewer = ctx.viewer()?;
+        let user = viewer.user_id.to_string();
+        crate::ratelimit::check(ctx, crate::ratelimit::Action::Recharge, Some(&user)).await?;
         let created = recharge::request(
             ctx.state(),
             viewer.user_id,

@@ -7,6 +7,7 @@ mod vendors;
 
 pub use orders::OrderEmail;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,14 +16,40 @@ use crate::AppState;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Task {
-    SendVerificationEmail { user_id: Uuid, token: String },
-    SendOtpEmail { user_id: Uuid, code: String },
-    SendPasswordResetEmail { user_id: Uuid, token: String },
-    ProcessWalletRecharge { recharge_id: Uuid },
-    SendKycDecisionEmail { vendor_id: Uuid },
-    SendOrderEmail { order_id: Uuid, email: OrderEmail },
-    ReleaseHeldAmount { order_id: Uuid },
+    SendVerificationEmail {
+        user_id: Uuid,
+        token: String,
+    },
+    SendOtpEmail {
+        user_id: Uuid,
+        code: String,
+    },
+    SendPasswordResetEmail {
+        user_id: Uuid,
+        token: String,
+    },
+    ProcessWalletRecharge {
+        recharge_id: Uuid,
+    },
+    SendKycDecisionEmail {
+        vendor_id: Uuid,
+    },
+    SendOrderEmail {
+        order_id: Uuid,
+        email: OrderEmail,
+    },
+    ReleaseHeldAmount {
+        order_id: Uuid,
+    },
     AutoReleaseDelivered,
+    /// Scheduled: deletes expired sessions and tokens, and old finished jobs.
+    CleanupExpiredSessions {
+        slot: DateTime<Utc>,
+    },
+    /// Scheduled: computes, stores and emails the report of `day` (UTC).
+    GenerateDailyReport {
+        day: NaiveDate,
+    },
 }
 
 impl Task {
@@ -65,6 +92,18 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         }
         Task::ReleaseHeldAmount { order_id } => orders::release_held_amount(state, *order_id).await,
         Task::AutoReleaseDelivered => orders::auto_release_delivered(state).await,
+        // The slot only names the firing; what is expired is judged when the job runs.
+        Task::CleanupExpiredSessions { .. } => {
+            let retention = chrono::Duration::days(state.config.retention_days);
+            let deleted = crate::jobs::cleanup::cleanup_expired(&state.db, Utc::now(), retention)
+                .await
+                .map_err(|e| anyhow::anyhow!("cleanup: {e:?}"))?;
+            tracing::info!(?deleted, "expired sessions and old jobs cleaned up");
+            Ok(())
+        }
+        Task::GenerateDailyReport { day } => {
+            crate::reports::service::generate_and_send(state, *day).await
+        }
     }
 }
 

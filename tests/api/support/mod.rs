@@ -76,6 +76,17 @@ impl TestApp {
         if let Ok(redis) = std::env::var("REDIS_URL") {
             env.insert("REDIS_URL".into(), redis);
         }
+        // Tests sign in and register many times with no client IP; rate limits are generous
+        // here (tests of the limits set their own), and each app counts in its own Redis keys.
+        for action in ["LOGIN", "OTP", "PASSWORD_RESET", "REGISTER", "RECHARGE"] {
+            for scope in ["IP", "ACCOUNT"] {
+                env.insert(format!("RATE_LIMIT_{action}_{scope}"), "100000/60".into());
+            }
+        }
+        env.insert(
+            "RATE_LIMIT_KEY_PREFIX".into(),
+            format!("kwtest-{}", uuid::Uuid::new_v4().simple()),
+        );
         for (key, value) in vars {
             env.insert((*key).into(), (*value).into());
         }
@@ -100,6 +111,14 @@ impl TestApp {
             sql_statements,
             _db: test_db,
         }
+    }
+
+    /// Another instance of the server on the same database (its own connection pool, pub/sub
+    /// and worker wake-up), as a second process of the fleet would be.
+    pub async fn second_instance(&self) -> AppState {
+        let config = (*self.state.config).clone();
+        let db = kabaadwala::db::connect(&config).await.expect("connect");
+        AppState::from_parts(config, db).expect("state")
     }
 
     pub fn mail_dir(&self) -> PathBuf {

@@ -1,0 +1,155 @@
+//! `GET /metrics`: what a real request leaves behind in the Prometheus exposition.
+
+use kabaadwala::http::metrics;
+use serde_json::json;
+
+use crate::support::{TestApp, server::start};
+
+fn line_value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn a_graphql_request_is_counted_timed_and_its_errors_counted_by_code() {
+    let app = TestApp::new().await;
+    let server = start(&app).await;
+    app.customer("Asha").await; // one PENDING verification job
+    let operation = format!("Probe_{}", uuid::Uuid::new_v4().simple());
+
+    server
+        .post(
+            &format!("query {operation} {{ me {{ id }} }}"),
+            json!({}),
+            None,
+        )
+        .await
+        .data("me");
+    let refused = server
+        .post(
+            "query JobsAsAnonymous { jobStats { oldestPendingAgeSeconds } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(refused.code(), "UNAUTHENTICATED");
+    metrics::subscription_opened();
+    let scrape = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    metrics::subscription_closed();
+
+    assert_eq!(scrape.status(), 200);
+    assert!(
+        scrape.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = scrape.text().await.unwrap();
+    let op = format!("{{operation=\"{operation}\"}}");
+    assert_eq!(
+        line_value(&text, &format!("kabaadwala_graphql_operations_total{op}")),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        line_value(
+            &text,
+            &format!("kabaadwala_graphql_operation_duration_seconds_count{op}")
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        line_value(
+            &text,
+            &format!(
+                "kabaadwala_graphql_operation_duration_seconds_bucket{{operation=\"{operation}\",le=\"+Inf\"}}"
+            )
+        ),
+        Some(1.0)
+    );
+    assert!(
+        line_value(
+            &text,
+            "kabaadwala_graphql_errors_total{code=\"UNAUTHENTICATED\"}"
+        )
+        .unwrap()
+            >= 1.0
+    );
+    assert!(
+        line_value(
+            &text,
+            "kabaadwala_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"
+        )
+        .unwrap()
+            >= 2.0
+    );
+    assert!(text.contains("kabaadwala_http_request_duration_seconds_bucket{method=\"POST\",route=\"/graphql\",le=\"0.005\"}"));
+    assert_eq!(
+        line_value(&text, "kabaadwala_jobs{status=\"PENDING\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        line_value(&text, "kabaadwala_jobs{status=\"DEAD\"}"),
+        Some(0.0)
+    );
+    assert!(line_value(&text, "kabaadwala_db_pool_max_connections").unwrap() >= 1.0);
+    assert!(line_value(&text, "kabaadwala_db_pool_connections{state=\"idle\"}").is_some());
+    assert!(line_value(&text, "kabaadwala_ws_subscriptions").unwrap() >= 1.0);
+}
+
+#[tokio::test]
+async fn routes_are_labelled_by_pattern_not_by_raw_path() {
+    let app = TestApp::new().await;
+    let server = start(&app).await;
+    let missing = format!("/media/products/{}.png", uuid::Uuid::new_v4());
+
+    server
+        .client
+        .get(server.url(&missing))
+        .send()
+        .await
+        .unwrap();
+    let text = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert!(text.contains("route=\"/media/{*key}\""), "{text}");
+    assert!(!text.contains(&missing));
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_only_its_bearer_may_scrape() {
+    let app = TestApp::with_env(&[("METRICS_TOKEN", "scrape-me")]).await;
+    let server = start(&app).await;
+    let url = server.url("/metrics");
+
+    let anonymous = server.client.get(&url).send().await.unwrap();
+    let wrong = server
+        .client
+        .get(&url)
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    let right = server
+        .client
+        .get(&url)
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .unwrap();
+
+    let statuses = [anonymous.status(), wrong.status(), right.status()].map(|s| s.as_u16());
+    assert_eq!(statuses, [401, 401, 200]);
+}
