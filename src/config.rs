@@ -51,6 +51,9 @@ pub struct Config {
     pub run_worker: bool,
     /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs (default 1000).
     pub worker_poll: Duration,
+    /// `WS_INIT_TIMEOUT_MS`: how long a WebSocket may stay open without `connection_init`
+    /// before it is closed with 4408 (default 10000).
+    pub ws_init_timeout: Duration,
     /// `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY`: query limits.
     pub graphql_max_depth: usize,
     pub graphql_max_complexity: usize,
@@ -166,6 +169,7 @@ impl Config {
             },
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
+            ws_init_timeout: Duration::from_millis(parse(&get, "WS_INIT_TIMEOUT_MS", "10000")?),
             graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "12")?,
             graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "5000")?,
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", "10485760")?,

@@ -18,6 +18,8 @@
 //! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
 //! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
 //! - [`notifications`]: in-app notifications of order and payout events.
+//! - [`chat`]: one chat room per order, messages with attachments, read receipts.
+//! - [`realtime`]: subscriptions fed by pub/sub topics, published after commit, resolved once per group.
 //! - [`jobs`]: the durable job queue, its worker and its tasks.
 //! - [`mail`]: composing and sending email (SMTP or `.eml` files).
 //! - [`pubsub`]: topics across instances (Redis) or within one process.
@@ -26,6 +28,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -39,6 +42,7 @@ pub mod notifications;
 pub mod orders;
 pub mod payouts;
 pub mod pubsub;
+pub mod realtime;
 pub mod settings;
 pub mod storage;
 pub mod vendors;

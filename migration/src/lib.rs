@@ -10,6 +10,7 @@ mod m20261124_000004_create_jobs;
 mod m20261124_000005_create_ledger;
 mod m20261125_000001_create_vendors_and_products;
 mod m20261125_000100_create_orders;
+mod m20261125_000300_create_chat;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_ledger::Migration),
             Box::new(m20261125_000001_create_vendors_and_products::Migration),
             Box::new(m20261125_000100_create_orders::Migration),
+            Box::new(m20261125_000300_create_chat::Migration),
         ]
     }
 }

@@ -8,10 +8,11 @@ pub mod relay;
 pub mod scalars;
 pub mod upload;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    AppState, accounts, auth, catalog, notifications, orders, payouts, settings, vendors, wallet,
+    AppState, accounts, auth, catalog, chat, notifications, orders, payouts, realtime, settings,
+    vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     orders::graphql::AnalyticsQuery,
     payouts::graphql::PayoutsQuery,
     notifications::graphql::NotificationsQuery,
+    chat::graphql::ChatQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,9 +42,15 @@ pub struct MutationRoot(
     orders::graphql::OrdersMutation,
     payouts::graphql::PayoutsMutation,
     notifications::graphql::NotificationsMutation,
+    chat::graphql::ChatMutation,
 );
 
-pub type SubscriptionRoot = EmptySubscription;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(
+    chat::graphql::ChatSubscription,
+    realtime::subscriptions::NotificationsSubscription,
+    realtime::subscriptions::OrdersSubscription,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -54,6 +62,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
         SubscriptionRoot::default(),
     )
     .extension(errors::ErrorCodes)
+    .extension(realtime::live::PublishAfterCommit)
 }
 
 /// The executable schema over `state`.

@@ -15,14 +15,36 @@ use crate::AppState;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Task {
-    SendVerificationEmail { user_id: Uuid, token: String },
-    SendOtpEmail { user_id: Uuid, code: String },
-    SendPasswordResetEmail { user_id: Uuid, token: String },
-    ProcessWalletRecharge { recharge_id: Uuid },
-    SendKycDecisionEmail { vendor_id: Uuid },
-    SendOrderEmail { order_id: Uuid, email: OrderEmail },
-    ReleaseHeldAmount { order_id: Uuid },
+    SendVerificationEmail {
+        user_id: Uuid,
+        token: String,
+    },
+    SendOtpEmail {
+        user_id: Uuid,
+        code: String,
+    },
+    SendPasswordResetEmail {
+        user_id: Uuid,
+        token: String,
+    },
+    ProcessWalletRecharge {
+        recharge_id: Uuid,
+    },
+    SendKycDecisionEmail {
+        vendor_id: Uuid,
+    },
+    SendOrderEmail {
+        order_id: Uuid,
+        email: OrderEmail,
+    },
+    ReleaseHeldAmount {
+        order_id: Uuid,
+    },
     AutoReleaseDelivered,
+    /// Emails a notification to a user who was not online when it was created.
+    SendNotification {
+        notification_id: Uuid,
+    },
 }
 
 impl Task {
@@ -45,7 +67,12 @@ impl Task {
     }
 }
 
+/// Runs `task`; notifications it creates are published once it is done (after its commits).
 pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
+    crate::realtime::live::after(state, run_task(state, task)).await
+}
+
+async fn run_task(state: &AppState, task: &Task) -> anyhow::Result<()> {
     match task {
         Task::SendVerificationEmail { user_id, token } => {
             email::send_verification(state, *user_id, token).await
@@ -65,6 +92,9 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         }
         Task::ReleaseHeldAmount { order_id } => orders::release_held_amount(state, *order_id).await,
         Task::AutoReleaseDelivered => orders::auto_release_delivered(state).await,
+        Task::SendNotification { notification_id } => {
+            crate::notifications::email::send(state, *notification_id).await
+        }
     }
 }
 

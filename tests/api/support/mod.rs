@@ -4,6 +4,7 @@
 mod db;
 mod gql;
 pub mod market;
+pub mod ws;
 
 use std::{collections::HashMap, path::PathBuf};
 
