@@ -20,6 +20,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+// The `realtime` scenario (its own file, so the bench can grow into a folder of scenarios).
+#[path = "bench/realtime.rs"]
+mod realtime;
+
 const CONCURRENCY: usize = 64;
 const SECONDS: u64 = 10;
 
@@ -36,9 +40,12 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let scenario = std::env::args().nth(1).unwrap_or_else(|| "holds".into());
+    if scenario == "realtime" {
+        return realtime::run().await;
+    }
     anyhow::ensure!(
         scenario == "holds" || scenario == "all",
-        "unknown scenario {scenario:?}; try `holds`"
+        "unknown scenario {scenario:?}; try `holds` or `realtime`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
