@@ -51,6 +51,9 @@ pub struct Config {
     pub run_worker: bool,
     /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs (default 1000).
     pub worker_poll: Duration,
+    /// `WS_INIT_TIMEOUT_MS`: how long a WebSocket may stay open without `connection_init`
+    /// before it is closed with 4408 (default 10000).
+    pub ws_init_timeout: Duration,
     /// `GRAPHQL_MAX_DEPTH`: the deepest field nesting a document may have (default 10;
     /// introspection fields are not counted, so GraphiQL's schema query still works).
     pub graphql_max_depth: usize,
@@ -201,6 +204,7 @@ impl Config {
             },
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
+            ws_init_timeout: Duration::from_millis(parse(&get, "WS_INIT_TIMEOUT_MS", "10000")?),
             graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "10")?,
             graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "2000")?,
             graphql_max_aliases: parse(&get, "GRAPHQL_MAX_ALIASES", "15")?,

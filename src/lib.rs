@@ -19,6 +19,8 @@
 //! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
 //! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
 //! - [`notifications`]: in-app notifications of order and payout events.
+//! - [`chat`]: one chat room per order, messages with attachments, read receipts.
+//! - [`realtime`]: subscriptions fed by pub/sub topics, published after commit, resolved once per group.
 //! - [`jobs`]: the durable job queue, its worker, its tasks, the schedules and job control.
 //! - [`reports`]: the daily platform report (stored, emailed to admins, readable by admins).
 //! - [`ratelimit`]: per-IP and per-account attempt limits (Redis or in memory).
@@ -29,6 +31,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -43,6 +46,7 @@ pub mod orders;
 pub mod payouts;
 pub mod pubsub;
 pub mod ratelimit;
+pub mod realtime;
 pub mod reports;
 pub mod settings;
 pub mod storage;

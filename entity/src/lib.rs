@@ -3,6 +3,9 @@
 
 pub mod addresses;
 pub mod categories;
+pub mod chat_messages;
+pub mod chat_reads;
+pub mod chat_rooms;
 pub mod counters;
 pub mod daily_reports;
 pub mod email_tokens;

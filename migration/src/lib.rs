@@ -11,6 +11,7 @@ mod m20261124_000005_create_ledger;
 mod m20261125_000001_create_vendors_and_products;
 mod m20261125_000100_create_orders;
 mod m20261125_000200_create_schedule_runs_and_reports;
+mod m20261125_000300_create_chat;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_vendors_and_products::Migration),
             Box::new(m20261125_000100_create_orders::Migration),
             Box::new(m20261125_000200_create_schedule_runs_and_reports::Migration),
+            Box::new(m20261125_000300_create_chat::Migration),
         ]
     }
 }

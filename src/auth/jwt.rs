@@ -70,6 +70,14 @@ impl JwtKeys {
 
     /// The viewer a token names, or UNAUTHENTICATED saying why it was refused.
     pub fn verify(&self, token: &str) -> AppResult<Viewer> {
+        self.verify_with_expiry(token).map(|(viewer, _)| viewer)
+    }
+
+    /// The viewer a token names and when the token expires (a WebSocket stops delivering then).
+    pub fn verify_with_expiry(
+        &self,
+        token: &str,
+    ) -> AppResult<(Viewer, chrono::DateTime<chrono::Utc>)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|err| {
                 let reason = match err.kind() {
@@ -82,10 +90,15 @@ impl JwtKeys {
             })?;
         let role = parse_role(&data.claims.role)
             .ok_or_else(|| AppError::Unauthenticated("invalid access token".into()))?;
-        Ok(Viewer {
-            user_id: data.claims.sub,
-            role,
-        })
+        let expires = chrono::DateTime::from_timestamp(data.claims.exp, 0)
+            .ok_or_else(|| AppError::Unauthenticated("invalid access token".into()))?;
+        Ok((
+            Viewer {
+                user_id: data.claims.sub,
+                role,
+            },
+            expires,
+        ))
     }
 }
 

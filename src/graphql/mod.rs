@@ -10,11 +10,11 @@ pub mod relay;
 pub mod scalars;
 pub mod upload;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    AppState, accounts, auth, catalog, jobs, notifications, orders, payouts, reports, settings,
-    vendors, wallet,
+    AppState, accounts, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
+    reports, settings, vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -29,6 +29,7 @@ pub struct QueryRoot(
     orders::graphql::AnalyticsQuery,
     payouts::graphql::PayoutsQuery,
     notifications::graphql::NotificationsQuery,
+    chat::graphql::ChatQuery,
     jobs::graphql::JobsQuery,
     reports::graphql::ReportsQuery,
 );
@@ -45,10 +46,16 @@ pub struct MutationRoot(
     orders::graphql::OrdersMutation,
     payouts::graphql::PayoutsMutation,
     notifications::graphql::NotificationsMutation,
+    chat::graphql::ChatMutation,
     jobs::graphql::JobsMutation,
 );
 
-pub type SubscriptionRoot = EmptySubscription;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(
+    chat::graphql::ChatSubscription,
+    realtime::subscriptions::NotificationsSubscription,
+    realtime::subscriptions::OrdersSubscription,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -62,6 +69,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
     // Outermost first: metrics see the codes the client gets.
     .extension(metrics::GraphqlMetrics)
     .extension(errors::ErrorCodes)
+    .extension(realtime::live::PublishAfterCommit)
 }
 
 /// The executable schema over `state`.

@@ -1,5 +1,6 @@
 //! `GET /media/{key}`: uploaded files. Who may read a key depends on its first segment:
-//! `products/` is public; `kyc/{vendor}/` only to that vendor's user and admins. Anything else,
+//! `products/` is public; `kyc/{vendor}/` only to that vendor's user and admins; `chat/{room}/`
+//! only to the room's participants and admins. Anything else,
 //! and anything not allowed, is 404, so a private file's existence is not revealed (401 only
 //! asks an anonymous caller to sign in for a private area).
 
@@ -38,6 +39,16 @@ async fn access(state: &AppState, auth: &Auth, key: &str) -> Access {
             match vendors::service::find(&state.db, vendor_id).await {
                 Ok(vendor) if vendor.user_id == viewer.user_id => Access::Allowed,
                 _ => Access::Denied,
+            }
+        }
+        Some("chat") => {
+            let Ok(Some(viewer)) = auth.optional_viewer() else {
+                return Access::SignIn;
+            };
+            if crate::chat::service::may_read_attachment(&state.db, &viewer, key).await {
+                Access::Allowed
+            } else {
+                Access::Denied
             }
         }
         _ => Access::Denied,

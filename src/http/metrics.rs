@@ -1,8 +1,7 @@
 //! `GET /metrics` in the Prometheus text format, hand-rolled (a few counters and histograms do
 //! not need a metrics crate). Counted in this process: HTTP requests by method, route and
 //! status with their latency; GraphQL operations by name with their latency, and errors by
-//! code; open WebSocket subscriptions (the real-time code calls [`subscription_opened`] and
-//! [`subscription_closed`]). Read at scrape time: the job queue's depth by status and the
+//! code; open WebSocket subscriptions (counted by the real-time fan-out). Read at scrape time: the job queue's depth by status and the
 //! database pool's connections.
 //!
 //! Labels are bounded: routes are the router's patterns (never raw paths), and operation names,
@@ -11,10 +10,7 @@
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
-    sync::{
-        LazyLock, Mutex, PoisonError,
-        atomic::{AtomicI64, Ordering},
-    },
+    sync::{LazyLock, Mutex, PoisonError, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -36,18 +32,8 @@ const BUCKETS: [f64; 12] = [
 /// Distinct GraphQL operation names kept as labels; later names are counted as `other`.
 pub const MAX_OPERATION_NAMES: usize = 200;
 
-/// Open GraphQL subscriptions (WebSocket) in this process.
-pub static WS_SUBSCRIPTIONS: AtomicI64 = AtomicI64::new(0);
-
-/// Call when a subscription starts.
-pub fn subscription_opened() {
-    WS_SUBSCRIPTIONS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Call when a subscription ends (however it ends).
-pub fn subscription_closed() {
-    WS_SUBSCRIPTIONS.fetch_sub(1, Ordering::Relaxed);
-}
+/// Open GraphQL subscriptions (WebSocket) in this process, kept by the real-time fan-out.
+pub use crate::realtime::fanout::OPEN_SUBSCRIPTIONS as WS_SUBSCRIPTIONS;
 
 #[derive(Default, Clone)]
 struct Histogram {

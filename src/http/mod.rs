@@ -1,4 +1,5 @@
-//! The HTTP surface: `POST/GET /graphql`, GraphiQL at `/`, `/healthz`, `/readyz`, `/metrics`, `/media/…`. [`router`] is a
+//! The HTTP surface: `POST/GET /graphql` (GET also upgrades to a GraphQL WebSocket), GraphiQL at
+//! `/`, `/healthz`, `/readyz`, `/metrics`, `/media/…`. [`router`] is a
 //! plain function so tests can drive it without a socket; [`serve`] binds it and shuts down
 //! gracefully on SIGTERM/Ctrl-C.
 
@@ -8,8 +9,9 @@ mod health;
 mod media;
 pub mod metrics;
 mod webhooks;
+pub mod ws;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{Router, routing::get};
 use tokio_util::sync::CancellationToken;
@@ -20,7 +22,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, graphql::AppSchema};
+use crate::{AppState, graphql::AppSchema, realtime::fanout::Fanout};
 
 pub use auth::auth_from_header;
 
@@ -29,15 +31,22 @@ pub use auth::auth_from_header;
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// This server's subscription groups.
+    pub fanout: Arc<Fanout>,
 }
 
 pub fn router(app: AppState) -> Router {
     let schema = crate::graphql::build_schema(app.clone());
     let max_body = app.config.max_body_bytes;
-    let state = HttpState { app, schema };
+    let fanout = Fanout::new(schema.clone(), app.clone());
+    let state = HttpState {
+        app,
+        schema,
+        fanout,
+    };
     Router::new()
         .route("/", get(graphql::graphiql))
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql", get(ws::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/media/{*key}", get(media::get))
         .route("/readyz", get(health::readyz))

@@ -147,3 +147,14 @@ pub fn order_refunded(to: &str, name: &str, number: &str, total: &str) -> Email 
         ),
     }
 }
+
+/// A notification for someone who was not online (a chat message, …).
+pub fn notification(to: &str, name: &str, title: &str, body: &str, link: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: title.to_owned(),
+        body: format!(
+            "Namaste {name},\n\n{title}:\n\n{body}\n\nOpen Kabaadwala to reply: {link}\n\n— Kabaadwala\n"
+        ),
+    }
+}

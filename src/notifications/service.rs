@@ -46,6 +46,8 @@ pub async fn notify(
     })
     .exec_without_returning(conn)
     .await?;
+    // Published on `user:{id}:notifications` once the operation's transaction has committed.
+    crate::realtime::live::record_notification(&model);
     Ok(model)
 }
 

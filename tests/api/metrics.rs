@@ -33,14 +33,14 @@ async fn a_graphql_request_is_counted_timed_and_its_errors_counted_by_code() {
         )
         .await;
     assert_eq!(refused.code(), "UNAUTHENTICATED");
-    metrics::subscription_opened();
+    metrics::WS_SUBSCRIPTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let scrape = server
         .client
         .get(server.url("/metrics"))
         .send()
         .await
         .unwrap();
-    metrics::subscription_closed();
+    metrics::WS_SUBSCRIPTIONS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
 
     assert_eq!(scrape.status(), 200);
     assert!(

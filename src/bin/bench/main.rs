@@ -9,6 +9,7 @@
 mod catalog;
 mod http;
 mod orders;
+mod realtime;
 
 use std::{
     process::ExitCode,
@@ -42,9 +43,15 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let scenario = std::env::args().nth(1).unwrap_or_else(|| "holds".into());
+    if scenario == "realtime" {
+        return realtime::run().await;
+    }
     anyhow::ensure!(
-        matches!(scenario.as_str(), "holds" | "catalog" | "orders" | "all"),
-        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders` or `all`"
+        matches!(
+            scenario.as_str(),
+            "holds" | "catalog" | "orders" | "realtime" | "all"
+        ),
+        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `realtime` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(

@@ -50,6 +50,10 @@ pub enum Task {
     GenerateDailyReport {
         day: NaiveDate,
     },
+    /// Emails a notification to a user who was not online when it was created.
+    SendNotification {
+        notification_id: Uuid,
+    },
 }
 
 impl Task {
@@ -72,7 +76,12 @@ impl Task {
     }
 }
 
+/// Runs `task`; notifications it creates are published once it is done (after its commits).
 pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
+    crate::realtime::live::after(state, run_task(state, task)).await
+}
+
+async fn run_task(state: &AppState, task: &Task) -> anyhow::Result<()> {
     match task {
         Task::SendVerificationEmail { user_id, token } => {
             email::send_verification(state, *user_id, token).await
@@ -103,6 +112,9 @@ pub async fn run(state: &AppState, task: &Task) -> anyhow::Result<()> {
         }
         Task::GenerateDailyReport { day } => {
             crate::reports::service::generate_and_send(state, *day).await
+        }
+        Task::SendNotification { notification_id } => {
+            crate::notifications::email::send(state, *notification_id).await
         }
     }
 }

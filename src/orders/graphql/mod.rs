@@ -245,6 +245,14 @@ impl Order {
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
         self.0.completed_at
     }
+
+    /// The order's chat room, once opened with `createChatRoom`.
+    async fn chat_room(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::chat::graphql::ChatRoom>> {
+        crate::chat::graphql::room_of_order(ctx, self.0.id).await
+    }
 }
 
 /// A delivery address frozen on an order.

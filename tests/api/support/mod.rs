@@ -6,6 +6,7 @@ mod db;
 mod gql;
 pub mod market;
 pub mod server;
+pub mod ws;
 
 use std::{
     collections::HashMap,

@@ -1,0 +1,556 @@
+//! `chatRooms`, `createChatRoom`, `messages`, `sendMessage`, `markRoomRead`, `sendTyping`, the
+//! `messageAdded` and `roomEvents` subscriptions, and the `ChatRoom`/`ChatMessage` types.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, ID, InputObject, Object, Subscription, Union, Upload,
+    connection::{Connection, Edge},
+};
+use chrono::{DateTime, Utc};
+use entity::{chat_messages, chat_rooms};
+use futures_util::stream::BoxStream;
+use sea_orm::TransactionTrait as _;
+use uuid::Uuid;
+
+use super::{
+    events::{self, RoomEvent},
+    loaders::{ChatRoomById, LastMessageOfRoom, ReadsOfRoom},
+    service::{self, MessagesPage},
+};
+use crate::{
+    AppState,
+    accounts::graphql::User,
+    error::{AppError, AppResult},
+    graphql::{
+        context::ContextExt as _,
+        parse_id,
+        relay::{self, ConnectionFields, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page},
+        upload::read_upload,
+    },
+    orders::{
+        graphql::Order,
+        loaders::{OrderById, UserById},
+    },
+    realtime::{events as topic_events, is_replay, topic},
+    storage::{self, sniff::DOCUMENTS},
+    vendors::loaders::VendorById,
+};
+
+/// The conversation about one order between its buyer and its vendor (admins may join).
+pub struct ChatRoom(pub chat_rooms::Model);
+
+#[Object]
+impl ChatRoom {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The order the room is about.
+    async fn order(&self, ctx: &Context<'_>) -> AppResult<Option<Order>> {
+        Ok(ctx
+            .loader()
+            .load_one(OrderById(self.0.order_id))
+            .await?
+            .map(Order))
+    }
+
+    /// The order's buyer and the vendor's user. (Admins may read and write every room without
+    /// being listed.)
+    async fn participants(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
+        let loader = ctx.loader();
+        let Some(order) = loader.load_one(OrderById(self.0.order_id)).await? else {
+            return Ok(Vec::new());
+        };
+        let mut ids = vec![order.buyer_id];
+        if let Some(vendor) = loader.load_one(VendorById(order.vendor_id)).await? {
+            ids.push(vendor.user_id);
+        }
+        let users = loader.load_many(ids.iter().copied().map(UserById)).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| users.get(&UserById(*id)).cloned().map(User))
+            .collect())
+    }
+
+    /// The newest message, if any.
+    async fn last_message(&self, ctx: &Context<'_>) -> AppResult<Option<ChatMessage>> {
+        Ok(ctx
+            .loader()
+            .load_one(LastMessageOfRoom(self.0.id))
+            .await?
+            .map(ChatMessage))
+    }
+
+    /// Messages from others the signed-in user has not read yet.
+    async fn unread_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let viewer = ctx.viewer()?;
+        service::unread_count(&ctx.state().db, self.0.id, viewer.user_id).await
+    }
+
+    /// When the newest message was sent.
+    async fn last_message_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_message_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One message in a chat room.
+pub struct ChatMessage(pub chat_messages::Model);
+
+#[Object]
+impl ChatMessage {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn room(&self, ctx: &Context<'_>) -> AppResult<Option<ChatRoom>> {
+        Ok(ctx
+            .loader()
+            .load_one(ChatRoomById(self.0.room_id))
+            .await?
+            .map(ChatRoom))
+    }
+
+    async fn sender(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        Ok(ctx
+            .loader()
+            .load_one(UserById(self.0.sender_id))
+            .await?
+            .map(User))
+    }
+
+    /// The text (may be empty when a file is attached).
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// Path of the attached image or PDF under this server (`/media/chat/…`), readable only by
+    /// the room's participants and admins.
+    async fn attachment_url(&self) -> Option<String> {
+        self.0.attachment_key.as_deref().map(storage::url)
+    }
+
+    /// Participants other than the sender who have read this message.
+    async fn read_by(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
+        let loader = ctx.loader();
+        let reads = loader
+            .load_one(ReadsOfRoom(self.0.room_id))
+            .await?
+            .unwrap_or_default();
+        let readers: Vec<Uuid> = reads
+            .iter()
+            .filter(|r| r.user_id != self.0.sender_id && r.last_read_at >= self.0.created_at)
+            .map(|r| r.user_id)
+            .collect();
+        let users = loader
+            .load_many(readers.iter().copied().map(UserById))
+            .await?;
+        Ok(readers
+            .iter()
+            .filter_map(|id| users.get(&UserById(*id)).cloned().map(User))
+            .collect())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A new message in a room.
+pub struct ChatMessageAdded(ChatMessage);
+
+#[Object]
+impl ChatMessageAdded {
+    async fn message(&self) -> &ChatMessage {
+        &self.0
+    }
+}
+
+/// A participant read the room up to `lastReadAt` (a read receipt).
+pub struct ChatMessagesRead {
+    room_id: Uuid,
+    user_id: Uuid,
+    last_read_at: DateTime<Utc>,
+}
+
+#[Object]
+impl ChatMessagesRead {
+    async fn room_id(&self) -> ID {
+        ID(self.room_id.to_string())
+    }
+
+    /// Who read.
+    async fn reader(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        Ok(ctx
+            .loader()
+            .load_one(UserById(self.user_id))
+            .await?
+            .map(User))
+    }
+
+    /// Every message sent up to this instant is read by `reader`.
+    async fn last_read_at(&self) -> DateTime<Utc> {
+        self.last_read_at
+    }
+}
+
+/// A participant is typing (sent by `sendTyping`; show it for a few seconds).
+pub struct ChatTyping {
+    room_id: Uuid,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+}
+
+#[Object]
+impl ChatTyping {
+    async fn room_id(&self) -> ID {
+        ID(self.room_id.to_string())
+    }
+
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        Ok(ctx
+            .loader()
+            .load_one(UserById(self.user_id))
+            .await?
+            .map(User))
+    }
+
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+/// Something that happened in a chat room.
+#[derive(Union)]
+pub enum ChatRoomEvent {
+    MessageAdded(ChatMessageAdded),
+    MessagesRead(ChatMessagesRead),
+    Typing(ChatTyping),
+}
+
+impl From<RoomEvent> for ChatRoomEvent {
+    fn from(event: RoomEvent) -> Self {
+        match event {
+            RoomEvent::MessageAdded { message } => {
+                Self::MessageAdded(ChatMessageAdded(ChatMessage(message.into())))
+            }
+            RoomEvent::MessagesRead {
+                room_id,
+                user_id,
+                last_read_at,
+            } => Self::MessagesRead(ChatMessagesRead {
+                room_id,
+                user_id,
+                last_read_at,
+            }),
+            RoomEvent::Typing {
+                room_id,
+                user_id,
+                at,
+            } => Self::Typing(ChatTyping {
+                room_id,
+                user_id,
+                at,
+            }),
+        }
+    }
+}
+
+/// A message to send.
+#[derive(InputObject)]
+pub struct SendMessageInput {
+    pub room_id: ID,
+    /// 1 to 4,000 characters (may be left out when a file is attached).
+    pub body: Option<String>,
+    /// An image (JPEG, PNG, WebP) or a PDF, up to `MAX_UPLOAD_BYTES`, checked by its content.
+    pub attachment: Option<Upload>,
+}
+
+/// The room of an order, if one was opened; for `Order.chatRoom`. The caller already sees the
+/// order.
+pub async fn room_of_order(ctx: &Context<'_>, order_id: Uuid) -> AppResult<Option<ChatRoom>> {
+    Ok(service::room_of_order(&ctx.state().db, order_id)
+        .await?
+        .map(ChatRoom))
+}
+
+#[derive(Default)]
+pub struct ChatQuery;
+
+#[Object]
+impl ChatQuery {
+    /// The rooms the signed-in user takes part in (admins: all), newest first.
+    async fn chat_rooms(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<Cursor, ChatRoom, ConnectionFields>> {
+        let viewer = ctx.viewer()?;
+        let page = Page::<Cursor>::new(first, after)?;
+        let (rows, total) = service::rooms(&ctx.state().db, &viewer, &page).await?;
+        Ok(relay::connection(
+            &page,
+            rows,
+            total,
+            |r| Cursor {
+                at: r.created_at,
+                id: r.id,
+            },
+            ChatRoom,
+        ))
+    }
+
+    /// A room's messages, oldest first within a page. By default (or with `last`/`before`) the
+    /// page is the newest messages, and `before: pageInfo.startCursor` goes back in time; with
+    /// `first`/`after` it pages forward from a cursor.
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        room_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<Cursor, ChatMessage, ConnectionFields>> {
+        let viewer = ctx.viewer()?;
+        let room_id = parse_id("roomId", &room_id)?;
+        let db = &ctx.state().db;
+        service::access(db, &viewer, room_id).await?;
+        let size = |n: Option<i32>, field: &str| -> AppResult<u64> {
+            match n {
+                None => Ok(DEFAULT_PAGE_SIZE),
+                Some(n) if n < 1 => Err(AppError::bad_input(field, "must be at least 1")),
+                Some(n) => Ok(u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE)),
+            }
+        };
+        let decode = |c: Option<String>, field: &str| -> AppResult<Option<Cursor>> {
+            c.map(|c| {
+                <Cursor as async_graphql::connection::CursorType>::decode_cursor(&c)
+                    .map_err(|_| AppError::bad_input(field, "invalid cursor"))
+            })
+            .transpose()
+        };
+        let after = decode(after, "after")?;
+        let before = decode(before, "before")?;
+        let forward = first.is_some() || after.is_some();
+        if forward && (last.is_some() || before.is_some()) {
+            return Err(AppError::bad_input(
+                "last",
+                "page either forward (first/after) or backward (last/before)",
+            ));
+        }
+        let page = match after {
+            Some(after) => MessagesPage::Forward {
+                after,
+                limit: size(first, "first")?,
+            },
+            // `first` alone: the newest messages, like `last`.
+            None if first.is_some() => MessagesPage::Backward {
+                before: None,
+                limit: size(first, "first")?,
+            },
+            None => MessagesPage::Backward {
+                before,
+                limit: size(last, "last")?,
+            },
+        };
+        let (rows, more, total) = service::messages(db, room_id, page).await?;
+        let (has_previous, has_next) = match page {
+            MessagesPage::Backward { before, .. } => (more, before.is_some()),
+            MessagesPage::Forward { .. } => (true, more),
+        };
+        let mut connection = Connection::with_additional_fields(
+            has_previous,
+            has_next,
+            ConnectionFields { total_count: total },
+        );
+        connection.edges.extend(rows.into_iter().map(|m| {
+            Edge::new(
+                Cursor {
+                    at: m.created_at,
+                    id: m.id,
+                },
+                ChatMessage(m),
+            )
+        }));
+        Ok(connection)
+    }
+}
+
+#[derive(Default)]
+pub struct ChatMutation;
+
+/// Stores the attachment, then the message; a failed transaction removes the file again.
+async fn store_message(
+    ctx: &Context<'_>,
+    state: &AppState,
+    access: &service::RoomAccess,
+    sender: Uuid,
+    body: String,
+    attachment: Option<&Upload>,
+) -> AppResult<chat_messages::Model> {
+    let id = Uuid::new_v4();
+    let key = match attachment {
+        Some(upload) => {
+            let (bytes, kind) = read_upload(ctx, "attachment", upload, DOCUMENTS)?;
+            let key = format!("chat/{}/{id}.{}", access.room.id, kind.extension());
+            state
+                .storage
+                .put(&key, &bytes)
+                .await
+                .map_err(AppError::internal)?;
+            Some(key)
+        }
+        None => None,
+    };
+    let stored = async {
+        let txn = state.db.begin().await?;
+        let message = service::send_message(&txn, access, sender, id, body, key.clone()).await?;
+        txn.commit().await?;
+        AppResult::Ok(message)
+    }
+    .await;
+    if stored.is_err()
+        && let Some(key) = &key
+        && let Err(err) = state.storage.delete(key).await
+    {
+        tracing::warn!(error = %err, %key, "could not remove an orphaned chat attachment");
+    }
+    stored
+}
+
+#[Object]
+impl ChatMutation {
+    /// The chat room of an order the caller may see (NOT_FOUND otherwise), opened if there is
+    /// none yet: there is one room per order.
+    async fn create_chat_room(&self, ctx: &Context<'_>, order_id: ID) -> AppResult<ChatRoom> {
+        let viewer = ctx.viewer()?;
+        let order_id = parse_id("orderId", &order_id)?;
+        Ok(ChatRoom(
+            service::open_room(&ctx.state().db, &viewer, order_id).await?,
+        ))
+    }
+
+    /// Sends a message (and notifies the other side). Participants and admins only.
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        input: SendMessageInput,
+    ) -> AppResult<ChatMessage> {
+        let viewer = ctx.viewer()?;
+        let room_id = parse_id("roomId", &input.room_id)?;
+        let state = ctx.state();
+        let access = service::access(&state.db, &viewer, room_id).await?;
+        let body = service::check_body(input.body.as_deref(), input.attachment.is_some())?;
+        let message = store_message(
+            ctx,
+            state,
+            &access,
+            viewer.user_id,
+            body,
+            input.attachment.as_ref(),
+        )
+        .await?;
+        state.wake_worker();
+        events::publish(
+            state,
+            room_id,
+            &RoomEvent::MessageAdded {
+                message: (&message).into(),
+            },
+        )
+        .await;
+        Ok(ChatMessage(message))
+    }
+
+    /// Marks every message in the room read by the caller (a read receipt for the others).
+    async fn mark_room_read(&self, ctx: &Context<'_>, room_id: ID) -> AppResult<ChatRoom> {
+        let viewer = ctx.viewer()?;
+        let room_id = parse_id("roomId", &room_id)?;
+        let state = ctx.state();
+        let access = service::access(&state.db, &viewer, room_id).await?;
+        let at = service::mark_read(&state.db, room_id, viewer.user_id).await?;
+        events::publish(
+            state,
+            room_id,
+            &RoomEvent::MessagesRead {
+                room_id,
+                user_id: viewer.user_id,
+                last_read_at: at,
+            },
+        )
+        .await;
+        Ok(ChatRoom(access.room))
+    }
+
+    /// Tells the room the caller is typing (nothing is stored).
+    async fn send_typing(&self, ctx: &Context<'_>, room_id: ID) -> AppResult<bool> {
+        let viewer = ctx.viewer()?;
+        let room_id = parse_id("roomId", &room_id)?;
+        let state = ctx.state();
+        service::access(&state.db, &viewer, room_id).await?;
+        events::publish(
+            state,
+            room_id,
+            &RoomEvent::Typing {
+                room_id,
+                user_id: viewer.user_id,
+                at: Utc::now(),
+            },
+        )
+        .await;
+        Ok(true)
+    }
+}
+
+#[derive(Default)]
+pub struct ChatSubscription;
+
+/// The room's topic, after checking (except when a fan-out group replays an event) that the
+/// caller takes part in it.
+async fn room_topic(ctx: &Context<'_>, room_id: &ID) -> AppResult<String> {
+    let viewer = ctx.viewer()?;
+    let room_id = parse_id("roomId", room_id)?;
+    if !is_replay(ctx) {
+        service::access(&ctx.state().db, &viewer, room_id).await?;
+    }
+    Ok(topic::chat(room_id))
+}
+
+#[Subscription]
+impl ChatSubscription {
+    /// New messages in a room the caller takes part in (NOT_FOUND otherwise).
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        room_id: ID,
+    ) -> Result<BoxStream<'static, ChatMessage>, AppError> {
+        let topic = room_topic(ctx, &room_id).await?;
+        Ok(topic_events(ctx, topic, |payload: Arc<str>| async move {
+            match serde_json::from_str::<RoomEvent>(&payload).ok()? {
+                RoomEvent::MessageAdded { message } => Some(ChatMessage(message.into())),
+                _ => None,
+            }
+        }))
+    }
+
+    /// Everything that happens in a room the caller takes part in: messages, read receipts,
+    /// typing.
+    async fn room_events(
+        &self,
+        ctx: &Context<'_>,
+        room_id: ID,
+    ) -> Result<BoxStream<'static, ChatRoomEvent>, AppError> {
+        let topic = room_topic(ctx, &room_id).await?;
+        Ok(topic_events(ctx, topic, |payload: Arc<str>| async move {
+            serde_json::from_str::<RoomEvent>(&payload)
+                .ok()
+                .map(ChatRoomEvent::from)
+        }))
+    }
+}

@@ -1,0 +1,90 @@
+//! Batched lookups for chat fields: rooms by id, each room's newest message, each room's read
+//! positions.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{chat_messages, chat_reads, chat_rooms};
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+use uuid::Uuid;
+
+use crate::{error::AppError, graphql::loader::AppLoader};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChatRoomById(pub Uuid);
+
+/// The newest message of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LastMessageOfRoom(pub Uuid);
+
+/// Every participant's read position in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReadsOfRoom(pub Uuid);
+
+impl Loader<ChatRoomById> for AppLoader {
+    type Value = chat_rooms::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ChatRoomById],
+    ) -> Result<HashMap<ChatRoomById, Self::Value>, Self::Error> {
+        let rows = chat_rooms::Entity::find()
+            .filter(chat_rooms::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|r| (ChatRoomById(r.id), r)).collect())
+    }
+}
+
+impl Loader<LastMessageOfRoom> for AppLoader {
+    type Value = chat_messages::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[LastMessageOfRoom],
+    ) -> Result<HashMap<LastMessageOfRoom, Self::Value>, Self::Error> {
+        // `chat_rooms.last_message_at` is the newest message's time: one indexed query.
+        let rows = chat_messages::Entity::find()
+            .filter(chat_messages::Column::RoomId.is_in(keys.iter().map(|k| k.0)))
+            .filter(Expr::cust(
+                "chat_messages.created_at = (SELECT r.last_message_at FROM chat_rooms r \
+                 WHERE r.id = chat_messages.room_id)",
+            ))
+            .all(&self.db)
+            .await?;
+        let mut newest: HashMap<LastMessageOfRoom, Self::Value> = HashMap::new();
+        for row in rows {
+            let key = LastMessageOfRoom(row.room_id);
+            // Two messages in the same microsecond: the larger id wins, as in the pages.
+            if newest.get(&key).is_none_or(|m| m.id < row.id) {
+                newest.insert(key, row);
+            }
+        }
+        Ok(newest)
+    }
+}
+
+impl Loader<ReadsOfRoom> for AppLoader {
+    type Value = Vec<chat_reads::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ReadsOfRoom],
+    ) -> Result<HashMap<ReadsOfRoom, Self::Value>, Self::Error> {
+        let rows = chat_reads::Entity::find()
+            .filter(chat_reads::Column::RoomId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        let mut by_room: HashMap<ReadsOfRoom, Self::Value> = HashMap::new();
+        for row in rows {
+            by_room
+                .entry(ReadsOfRoom(row.room_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(by_room)
+    }
+}

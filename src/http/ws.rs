@@ -1,0 +1,408 @@
+//! GraphQL over WebSocket on `GET /graphql` (upgrade): the `graphql-transport-ws` protocol (the
+//! `graphql-ws` library; the default when the client names no subprotocol) and the legacy
+//! `graphql-ws` subprotocol (subscriptions-transport-ws).
+//!
+//! Our own handler, because the protocol's close codes are part of the contract:
+//! - `connection_init` within `WS_INIT_TIMEOUT_MS`, or 4408; a second one is 4429;
+//! - its payload carries the token, `{"Authorization": "Bearer <t>"}` or `{"authToken": "<t>"}`;
+//!   a bad or expired token is 4403, no token is an anonymous connection;
+//! - `subscribe` (legacy: `start`) before `connection_ack` is 4401; an id already in use is
+//!   4409; an unknown message type or a malformed message is 4400;
+//! - `ping` is answered with `pong`; `complete` (legacy: `stop`) ends one subscription;
+//! - when the token expires, delivery stops: the socket is closed with 4403 at that instant.
+//!
+//! Subscriptions authorize when they are subscribed and then join a fan-out group
+//! (`realtime::fanout`): each event is resolved and serialized once per group and this
+//! handler only wraps the shared bytes in its frame. Queries and mutations sent over the socket
+//! run like HTTP ones. Each operation gets a fresh DataLoader, not one per connection: loaders
+//! only batch, and a connection that lives for hours must not serve rows cached at its start.
+//! Messages of one connection are handled in order, so a client's `ping` after `subscribe`
+//! is answered only once the subscription is live.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_graphql::{Request, Response, Variables, parser::types::OperationType};
+use async_graphql_axum::GraphQLRequest;
+use axum::{
+    extract::{
+        FromRequest as _, FromRequestParts as _, State,
+        ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
+    },
+    http::header,
+    response::{IntoResponse as _, Response as HttpResponse},
+};
+use chrono::{DateTime, Utc};
+use entity::users;
+use futures_util::StreamExt as _;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+use serde_json::{Value, json};
+use tokio_stream::{
+    StreamMap,
+    wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
+};
+
+use super::{HttpState, auth::auth_from_header};
+use crate::{auth::Auth, graphql::request_data, realtime::fanout::Membership};
+
+pub use crate::realtime::fanout::OPEN_SUBSCRIPTIONS;
+
+/// How often an open, signed-in connection refreshes its user's `last_seen_at` (so chat
+/// notifications are not emailed to someone who is online).
+const SEEN_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// `graphql-transport-ws`.
+    Transport,
+    /// The legacy `graphql-ws` (subscriptions-transport-ws).
+    Legacy,
+}
+
+/// `GET /graphql`: a WebSocket upgrade, or a query over HTTP.
+pub async fn get_or_upgrade(
+    State(http): State<HttpState>,
+    request: axum::extract::Request,
+) -> HttpResponse {
+    let (mut parts, body) = request.into_parts();
+    let is_upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if is_upgrade {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &http).await {
+            Ok(ws) => upgrade(http, ws),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let headers = parts.headers.clone();
+    let peer = super::graphql::PeerAddr(
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0),
+    );
+    let request = axum::extract::Request::from_parts(parts, body);
+    match GraphQLRequest::from_request(request, &http).await {
+        Ok(graphql) => super::graphql::get(State(http), peer, headers, graphql)
+            .await
+            .into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+fn upgrade(http: HttpState, ws: WebSocketUpgrade) -> HttpResponse {
+    let ws = ws
+        .protocols(["graphql-transport-ws", "graphql-ws"])
+        // Small buffers: most connections are idle subscriptions.
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024);
+    let protocol = match ws.selected_protocol().map(|p| p.as_bytes()) {
+        Some(b"graphql-ws") => Protocol::Legacy,
+        _ => Protocol::Transport,
+    };
+    ws.on_upgrade(move |socket| async move {
+        Connection {
+            http,
+            socket,
+            protocol,
+            auth: None,
+            expires: None,
+            results: StreamMap::new(),
+            members: HashMap::new(),
+        }
+        .run()
+        .await;
+    })
+}
+
+/// Why a connection is closed.
+struct Close(u16, &'static str);
+
+struct Connection {
+    http: HttpState,
+    socket: WebSocket,
+    protocol: Protocol,
+    /// Set by `connection_init`.
+    auth: Option<Auth>,
+    expires: Option<DateTime<Utc>>,
+    results: StreamMap<String, BroadcastStream<Arc<str>>>,
+    members: HashMap<String, Membership>,
+}
+
+impl Connection {
+    async fn run(mut self) {
+        let close = self.serve().await;
+        if let Some(Close(code, reason)) = close {
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            let _ = self.socket.send(Message::Close(Some(frame))).await;
+        }
+        self.touch_last_seen().await;
+        // Dropping the memberships leaves the groups.
+    }
+
+    /// Serves until the client leaves (`None`) or the connection must be closed.
+    async fn serve(&mut self) -> Option<Close> {
+        let init_deadline = tokio::time::sleep(self.http.app.config.ws_init_timeout);
+        tokio::pin!(init_deadline);
+        let expiry = tokio::time::sleep(Duration::from_secs(86_400 * 365));
+        tokio::pin!(expiry);
+        let mut seen = tokio::time::interval(SEEN_EVERY);
+        seen.tick().await;
+        loop {
+            tokio::select! {
+                message = self.socket.recv() => {
+                    let text = match message {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return None,
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Binary(_))) => return Some(Close(4400, "binary messages are not part of the protocol")),
+                    };
+                    let was_acked = self.auth.is_some();
+                    if let Some(close) = self.handle(text.as_str()).await {
+                        return Some(close);
+                    }
+                    if !was_acked && let Some(expires) = self.expires {
+                        let left = (expires - Utc::now()).to_std().unwrap_or_default();
+                        expiry.as_mut().reset(tokio::time::Instant::now() + left);
+                    }
+                }
+                Some((id, result)) = self.results.next(), if !self.results.is_empty() => {
+                    match result {
+                        Ok(payload) => {
+                            if self.expires.is_some_and(|e| e <= Utc::now()) {
+                                return Some(Close(4403, "Forbidden: the access token expired"));
+                            }
+                            let kind = match self.protocol {
+                                Protocol::Transport => "next",
+                                Protocol::Legacy => "data",
+                            };
+                            let frame = format!(
+                                r#"{{"id":{},"type":"{kind}","payload":{payload}}}"#,
+                                Value::String(id)
+                            );
+                            if self.socket.send(Message::Text(frame.into())).await.is_err() {
+                                return None;
+                            }
+                        }
+                        Err(BroadcastStreamRecvError::Lagged(skipped)) => {
+                            tracing::warn!(%id, skipped, "a slow subscriber skipped events");
+                        }
+                    }
+                }
+                () = &mut init_deadline, if self.auth.is_none() => {
+                    return Some(Close(4408, "Connection initialisation timeout"));
+                }
+                () = &mut expiry, if self.expires.is_some() => {
+                    return Some(Close(4403, "Forbidden: the access token expired"));
+                }
+                _ = seen.tick(), if self.auth.is_some() => self.touch_last_seen().await,
+            }
+        }
+    }
+
+    async fn send(&mut self, message: Value) -> bool {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    /// One client message. `Some` closes the connection.
+    async fn handle(&mut self, text: &str) -> Option<Close> {
+        let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
+            return Some(Close(4400, "Invalid message: not a JSON object"));
+        };
+        let Some(kind) = message.get("type").and_then(Value::as_str) else {
+            return Some(Close(4400, "Invalid message: no type"));
+        };
+        let id = message.get("id").and_then(Value::as_str).map(str::to_owned);
+        let payload = message.get("payload").cloned().unwrap_or(Value::Null);
+        match (self.protocol, kind) {
+            (_, "connection_init") => self.init(&payload).await,
+            (Protocol::Transport, "ping") => {
+                let pong = match payload {
+                    Value::Null => json!({ "type": "pong" }),
+                    payload => json!({ "type": "pong", "payload": payload }),
+                };
+                (!self.send(pong).await).then_some(Close(1000, "gone"))
+            }
+            (Protocol::Transport, "pong") => None,
+            (Protocol::Transport, "subscribe") | (Protocol::Legacy, "start") => {
+                let Some(id) = id.filter(|id| !id.is_empty()) else {
+                    return Some(Close(4400, "Invalid message: subscribe needs an id"));
+                };
+                self.subscribe(id, &payload).await
+            }
+            (Protocol::Transport, "complete") | (Protocol::Legacy, "stop") => {
+                if let Some(id) = id {
+                    self.results.remove(&id);
+                    self.members.remove(&id);
+                    if self.protocol == Protocol::Legacy {
+                        let _ = self.send(json!({ "type": "complete", "id": id })).await;
+                    }
+                }
+                None
+            }
+            (Protocol::Legacy, "connection_terminate") => Some(Close(1000, "terminated")),
+            _ => Some(Close(4400, "Invalid message: unknown type")),
+        }
+    }
+
+    async fn init(&mut self, payload: &Value) -> Option<Close> {
+        if self.auth.is_some() {
+            return Some(Close(4429, "Too many initialisation requests"));
+        }
+        let token = payload
+            .get("Authorization")
+            .or_else(|| payload.get("authorization"))
+            .or_else(|| payload.get("authToken"))
+            .and_then(Value::as_str);
+        let auth = match token {
+            None => Auth::Anonymous,
+            Some(token) => match auth_from_header(&self.http.app, Some(token)) {
+                Auth::Viewer(viewer) => {
+                    let bare = token
+                        .trim()
+                        .strip_prefix("Bearer ")
+                        .or_else(|| token.trim().strip_prefix("bearer "))
+                        .unwrap_or(token.trim());
+                    self.expires = self
+                        .http
+                        .app
+                        .jwt
+                        .verify_with_expiry(bare.trim())
+                        .ok()
+                        .map(|(_, expires)| expires);
+                    Auth::Viewer(viewer)
+                }
+                _ => return Some(Close(4403, "Forbidden")),
+            },
+        };
+        self.auth = Some(auth);
+        if !self.send(json!({ "type": "connection_ack" })).await {
+            return Some(Close(1000, "gone"));
+        }
+        if self.protocol == Protocol::Legacy {
+            let _ = self.send(json!({ "type": "ka" })).await;
+        }
+        self.touch_last_seen().await;
+        None
+    }
+
+    async fn subscribe(&mut self, id: String, payload: &Value) -> Option<Close> {
+        let Some(auth) = self.auth.clone() else {
+            return Some(Close(4401, "Unauthorized"));
+        };
+        if self.members.contains_key(&id) {
+            return Some(Close(4409, "Subscriber for this id already exists"));
+        }
+        let Some(query) = payload.get("query").and_then(Value::as_str) else {
+            return Some(Close(
+                4400,
+                "Invalid message: subscribe needs payload.query",
+            ));
+        };
+        let mut request = Request::new(query);
+        if let Some(variables) = payload.get("variables").filter(|v| !v.is_null()) {
+            request = request.variables(Variables::from_json(variables.clone()));
+        }
+        if let Some(name) = payload.get("operationName").and_then(Value::as_str) {
+            request = request.operation_name(name);
+        }
+        if operation_type(&request) != Some(OperationType::Subscription) {
+            // Queries, mutations and documents that do not parse: executed (or refused) once.
+            let app = &self.http.app;
+            let response = self
+                .http
+                .schema
+                .execute(request_data(request, app, auth))
+                .await;
+            return self.send_result(&id, &response, true).await;
+        }
+        match self.http.fanout.subscribe(&request, &auth).await {
+            Ok(joined) => {
+                self.results
+                    .insert(id.clone(), BroadcastStream::new(joined.results));
+                self.members.insert(id, joined.membership);
+                None
+            }
+            Err(response) => self.send_error(&id, &response).await,
+        }
+    }
+
+    /// A query or mutation result: `next` then `complete`.
+    async fn send_result(
+        &mut self,
+        id: &str,
+        response: &Response,
+        complete: bool,
+    ) -> Option<Close> {
+        let kind = match self.protocol {
+            Protocol::Transport => "next",
+            Protocol::Legacy => "data",
+        };
+        let payload = serde_json::to_value(response).unwrap_or(Value::Null);
+        if !self
+            .send(json!({ "id": id, "type": kind, "payload": payload }))
+            .await
+        {
+            return Some(Close(1000, "gone"));
+        }
+        if complete && !self.send(json!({ "id": id, "type": "complete" })).await {
+            return Some(Close(1000, "gone"));
+        }
+        None
+    }
+
+    /// A refused subscription: `error` with the GraphQL errors (legacy: `data` with errors,
+    /// then `complete`).
+    async fn send_error(&mut self, id: &str, response: &Response) -> Option<Close> {
+        match self.protocol {
+            Protocol::Transport => {
+                let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+                (!self
+                    .send(json!({ "id": id, "type": "error", "payload": errors }))
+                    .await)
+                    .then_some(Close(1000, "gone"))
+            }
+            Protocol::Legacy => self.send_result(id, response, true).await,
+        }
+    }
+
+    fn touch_last_seen(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let viewer = match &self.auth {
+            Some(Auth::Viewer(viewer)) => Some(*viewer),
+            _ => None,
+        };
+        let db = self.http.app.db.clone();
+        async move {
+            let Some(viewer) = viewer else {
+                return;
+            };
+            let updated = users::Entity::update_many()
+                .col_expr(users::Column::LastSeenAt, Expr::value(Utc::now()))
+                .filter(users::Column::Id.eq(viewer.user_id))
+                .exec(&db)
+                .await;
+            if let Err(err) = updated {
+                tracing::warn!(error = %err, "could not record that a user is online");
+            }
+        }
+    }
+}
+
+/// The type of the operation `request` would run, if its document parses.
+fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    match &request.operation_name {
+        Some(name) => document
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.ty),
+        None => document.operations.iter().next().map(|(_, op)| op.node.ty),
+    }
+}

@@ -1,0 +1,102 @@
+//! Real time: GraphQL subscriptions fed by pub/sub topics, and what publishes to them.
+//!
+//! Topics (see [`topic`]): `chat:{roomId}` (messages, read receipts, typing), `user:{userId}:notifications`,
+//! `order:{orderId}`, plus `user:{userId}:orders` and `orders` for `orderUpdated` without an id.
+//! Everything is published after the database commit ([`live`]); a failed publish is logged,
+//! never returned, because the database is the source of truth.
+//!
+//! ## Resolve once, share the bytes
+//! A subscription resolver does two things: it authorizes the caller and names a topic, and it
+//! turns one raw topic payload into an output object. The WebSocket handler (`http::ws`) uses
+//! them separately ([`fanout`]):
+//! - at subscribe time, per subscriber, it runs the operation with a [`Probe`] in the context:
+//!   the resolver authorizes (NOT_FOUND/FORBIDDEN go back to that subscriber only), records its
+//!   topic and returns an empty stream;
+//! - the subscriber then joins the group of subscribers with the same operation, variables and
+//!   viewer. The group (one task) subscribes to the topic once and, for each payload, runs the
+//!   operation once with a [`Replay`] of that payload, serializes the result once, and hands the
+//!   same `Arc<str>` to every member, whose connection only wraps it in its `next` frame.
+//!
+//! The viewer is always part of the group key: several fields (`ChatRoom.unreadCount`,
+//! `User.email`, `Product.inWishlist`) depend on who asks, and every topic here is private to a
+//! handful of users (a room's two parties and admins), so keying by viewer costs at most a few
+//! resolutions per event while making a leak between users impossible. 1,000 connections of
+//! the same two users on one room resolve each message twice, not 1,000 times.
+//!
+//! Executed any other way (`Schema::execute_stream` without a probe or replay), the resolvers
+//! behave as ordinary per-subscriber subscriptions, so the schema stays usable on its own.
+
+pub mod fanout;
+pub mod live;
+pub mod subscriptions;
+pub mod topic;
+
+use std::{
+    future::Future,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::Context;
+use futures_util::{
+    StreamExt as _,
+    stream::{self, BoxStream},
+};
+
+use crate::graphql::context::ContextExt as _;
+
+/// Put in a request's data by the WebSocket handler to authorize a subscription without
+/// running it: the resolver records its topic here and returns an empty stream.
+#[derive(Clone, Default)]
+pub struct Probe(Arc<Mutex<Option<String>>>);
+
+impl Probe {
+    pub fn topic(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, topic: &str) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(topic.to_owned());
+    }
+}
+
+/// Put in a request's data by a fan-out group: resolve this one payload of `topic` (the group's
+/// members were authorized by a [`Probe`] when they subscribed).
+#[derive(Clone)]
+pub struct Replay {
+    pub topic: String,
+    pub payload: Arc<str>,
+}
+
+/// True while a fan-out group resolves an event: the resolver skips authorization, which each
+/// member passed at subscribe time.
+pub fn is_replay(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<Replay>().is_some()
+}
+
+/// The events of `topic`, each turned into an output value by `map` (`None` skips it). See the
+/// module docs for the probe and replay modes.
+pub fn events<T, F, Fut>(ctx: &Context<'_>, topic: String, map: F) -> BoxStream<'static, T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<str>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<T>> + Send + 'static,
+{
+    if let Some(probe) = ctx.data_opt::<Probe>() {
+        probe.set(&topic);
+        return stream::empty().boxed();
+    }
+    if let Some(replay) = ctx.data_opt::<Replay>() {
+        if replay.topic != topic {
+            return stream::empty().boxed();
+        }
+        return stream::once(map(replay.payload.clone()))
+            .filter_map(std::future::ready)
+            .boxed();
+    }
+    ctx.state()
+        .pubsub
+        .subscribe(&topic)
+        .then(map)
+        .filter_map(std::future::ready)
+        .boxed()
+}
