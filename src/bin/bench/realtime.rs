@@ -43,6 +43,8 @@ type Received = Arc<Mutex<Vec<Vec<(u64, Instant)>>>>;
 const SUBSCRIBERS: usize = 1_000;
 const IDLE_SUBSCRIPTIONS: usize = 5_000;
 const SECONDS_PER_RATE: u64 = 10;
+/// Sockets the messages are sent over, in turn, without waiting for answers.
+const SENDERS: usize = 4;
 const JWT_SECRET: &str = "bench-secret-that-is-long-enough-0123456789";
 const MESSAGE_ADDED: &str = "subscription($r: ID!) { messageAdded(roomId: $r) { body } }";
 
@@ -135,7 +137,10 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
         subscribers.push(subscribe(addr, &tokens[i % 2], room).await?);
     }
     println!("{SUBSCRIBERS} subscribers on one room");
-    let mut sender = connect(addr, &tokens[0]).await?;
+    let mut senders = Vec::with_capacity(SENDERS);
+    for _ in 0..SENDERS {
+        senders.push(connect(addr, &tokens[0]).await?);
+    }
     let mut seq = 0_u64;
     for rate in [20_u64, 100] {
         let count = rate * SECONDS_PER_RATE;
@@ -162,14 +167,52 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
                 })
             })
             .collect();
+        // Sends on a fixed schedule, never waiting for an answer: several sockets, each with a
+        // task that reads its answers (and fails the run on an error), so the offered rate is
+        // the rate, whatever the mutation's own latency.
+        let senders_n = SENDERS as u64;
+        let mut sinks = Vec::with_capacity(SENDERS);
+        let mut answer_readers = Vec::with_capacity(SENDERS);
+        for (i, socket) in senders.drain(..).enumerate() {
+            let (sink, mut stream) = socket.split();
+            // Messages go round-robin: this socket carries every SENDERS-th one.
+            let expected = (count + senders_n - 1 - i as u64) / senders_n;
+            sinks.push(sink);
+            answer_readers.push(tokio::spawn(async move {
+                let mut completed = 0_u64;
+                while completed < expected {
+                    let frame = tokio::time::timeout(Duration::from_secs(20), stream.next())
+                        .await
+                        .context("no answer to sendMessage within 20 s")?;
+                    let Some(Ok(Message::Text(text))) = frame else {
+                        continue;
+                    };
+                    let answer: Value = serde_json::from_str(&text)?;
+                    anyhow::ensure!(
+                        !answer["payload"]["errors"].is_array(),
+                        "sendMessage failed: {answer}"
+                    );
+                    if answer["type"] == "complete" {
+                        completed += 1;
+                    }
+                }
+                anyhow::Ok(stream)
+            }));
+        }
         let mut sent_at = HashMap::new();
         let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
         let started = Instant::now();
-        for _ in 0..count {
+        for k in 0..count {
             ticker.tick().await;
             seq += 1;
             sent_at.insert(seq, Instant::now());
-            send_message(&mut sender, room, seq).await?;
+            let sink = &mut sinks[usize::try_from(k % senders_n).unwrap_or(0)];
+            sink.send(Message::Text(send_message_frame(room, seq).into()))
+                .await?;
+        }
+        for (sink, reader) in sinks.into_iter().zip(answer_readers) {
+            let stream = reader.await??;
+            senders.push(sink.reunite(stream)?);
         }
         let sending = started.elapsed();
         for reader in readers {
@@ -211,7 +254,7 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
         );
     }
     drop(subscribers);
-    drop(sender);
+    drop(senders);
 
     // Memory per idle subscription.
     tokio::time::sleep(Duration::from_secs(2)).await; // let the server drop the closed sockets
@@ -302,24 +345,12 @@ async fn subscribe(addr: &str, token: &str, room: Uuid) -> anyhow::Result<Socket
     Ok(socket)
 }
 
-async fn send_message(socket: &mut Socket, room: Uuid, seq: u64) -> anyhow::Result<()> {
-    let id = format!("s{seq}");
-    send(
-        socket,
-        json!({ "id": id, "type": "subscribe", "payload": {
+/// A `sendMessage` mutation carrying `seq`, as a graphql-transport-ws frame.
+fn send_message_frame(room: Uuid, seq: u64) -> String {
+    json!({ "id": format!("s{seq}"), "type": "subscribe", "payload": {
         "query": "mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }",
-        "variables": { "i": { "roomId": room, "body": format!("seq:{seq}") } } } }),
-    )
-    .await?;
-    loop {
-        let message = recv(socket).await?;
-        if message["id"] == id.as_str() && message["type"] == "complete" {
-            return Ok(());
-        }
-        if message["id"] == id.as_str() && message["payload"]["errors"].is_array() {
-            anyhow::bail!("sendMessage failed: {message}");
-        }
-    }
+        "variables": { "i": { "roomId": room, "body": format!("seq:{seq}") } } } })
+    .to_string()
 }
 
 async fn send(socket: &mut Socket, message: Value) -> anyhow::Result<()> {
