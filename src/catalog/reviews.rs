@@ -7,14 +7,17 @@ use entity::{product_purchases, products, reviews};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait as _,
-    QueryFilter, QueryOrder as _, QuerySelect as _,
+    QueryFilter, QuerySelect as _,
     sea_query::{Expr, ExprTrait as _, OnConflict},
 };
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::relay::{Cursor, Page},
+    graphql::{
+        paging::newest_first,
+        relay::{Cursor, Page},
+    },
     validate::optional_text,
 };
 
@@ -148,27 +151,12 @@ pub async fn page(
     product: Uuid,
     page: &Page<Cursor>,
 ) -> AppResult<(Vec<reviews::Model>, i64)> {
-    let total = reviews::Entity::find()
-        .filter(reviews::Column::ProductId.eq(product))
-        .count(conn)
-        .await?;
-    let mut query = reviews::Entity::find().filter(reviews::Column::ProductId.eq(product));
-    if let Some(after) = page.after {
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(reviews::Column::CreatedAt.lt(after.at))
-                .add(
-                    reviews::Column::CreatedAt
-                        .eq(after.at)
-                        .and(reviews::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_desc(reviews::Column::CreatedAt)
-        .order_by_desc(reviews::Column::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+    newest_first::<reviews::Entity>(
+        conn,
+        sea_orm::Condition::all().add(reviews::Column::ProductId.eq(product)),
+        reviews::Column::CreatedAt,
+        reviews::Column::Id,
+        page,
+    )
+    .await
 }

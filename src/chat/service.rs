@@ -357,27 +357,14 @@ pub async fn rooms(
             .to_owned();
         filter = filter.add(C::OrderId.in_subquery(visible));
     }
-    let total = chat_rooms::Entity::find()
-        .filter(filter.clone())
-        .count(conn)
-        .await?;
-    if let Some(after) = page.after {
-        filter = filter.add(
-            Condition::any().add(C::CreatedAt.lt(after.at)).add(
-                Condition::all()
-                    .add(C::CreatedAt.eq(after.at))
-                    .add(C::Id.lt(after.id)),
-            ),
-        );
-    }
-    let rows = chat_rooms::Entity::find()
-        .filter(filter)
-        .order_by_desc(C::CreatedAt)
-        .order_by_desc(C::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+    crate::graphql::paging::newest_first::<chat_rooms::Entity>(
+        conn,
+        filter,
+        C::CreatedAt,
+        C::Id,
+        page,
+    )
+    .await
 }
 
 /// Whether `viewer` may read the stored file `key` (`chat/{roomId}/…`): participants of the

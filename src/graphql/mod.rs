@@ -6,6 +6,7 @@ pub mod errors;
 pub mod limits;
 pub mod loader;
 pub mod metrics;
+pub mod paging;
 pub mod relay;
 pub mod scalars;
 pub mod upload;

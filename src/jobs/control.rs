@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::jobs::{self, JobStatus};
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, FromQueryResult,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 use uuid::Uuid;
 
@@ -30,29 +30,14 @@ pub async fn list(
     if let Some(kind) = kind {
         filter = filter.add(jobs::Column::Kind.eq(kind));
     }
-    let total = jobs::Entity::find()
-        .filter(filter.clone())
-        .count(conn)
-        .await?;
-    if let Some(after) = page.after {
-        filter = filter.add(
-            Condition::any()
-                .add(jobs::Column::CreatedAt.lt(after.at))
-                .add(
-                    Condition::all()
-                        .add(jobs::Column::CreatedAt.eq(after.at))
-                        .add(jobs::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let rows = jobs::Entity::find()
-        .filter(filter)
-        .order_by_desc(jobs::Column::CreatedAt)
-        .order_by_desc(jobs::Column::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+    crate::graphql::paging::newest_first::<jobs::Entity>(
+        conn,
+        filter,
+        jobs::Column::CreatedAt,
+        jobs::Column::Id,
+        page,
+    )
+    .await
 }
 
 /// The queue at a glance.

@@ -4,8 +4,8 @@
 use chrono::{SubsecRound as _, Utc};
 use entity::notifications;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -62,29 +62,14 @@ pub async fn page(
     if unread_only {
         filter = filter.add(notifications::Column::ReadAt.is_null());
     }
-    let total = notifications::Entity::find()
-        .filter(filter.clone())
-        .count(conn)
-        .await?;
-    if let Some(after) = page.after {
-        filter = filter.add(
-            Condition::any()
-                .add(notifications::Column::CreatedAt.lt(after.at))
-                .add(
-                    Condition::all()
-                        .add(notifications::Column::CreatedAt.eq(after.at))
-                        .add(notifications::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let rows = notifications::Entity::find()
-        .filter(filter)
-        .order_by_desc(notifications::Column::CreatedAt)
-        .order_by_desc(notifications::Column::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+    crate::graphql::paging::newest_first::<notifications::Entity>(
+        conn,
+        filter,
+        notifications::Column::CreatedAt,
+        notifications::Column::Id,
+        page,
+    )
+    .await
 }
 
 /// Marks `ids` (or, with `None`, every notification) of `user_id` read; returns how many were

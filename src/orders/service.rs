@@ -16,8 +16,8 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    FromQueryResult, PaginatorTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _,
-    Statement, TransactionTrait as _,
+    FromQueryResult, QueryFilter, QueryOrder as _, QuerySelect as _, Statement,
+    TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
 };
 use sha2::{Digest as _, Sha256};
@@ -717,27 +717,12 @@ pub async fn page(
     if let Some(status) = status {
         filter = filter.add(orders::Column::Status.eq(status));
     }
-    let total = orders::Entity::find()
-        .filter(filter.clone())
-        .count(conn)
-        .await?;
-    if let Some(after) = page.after {
-        filter = filter.add(
-            Condition::any()
-                .add(orders::Column::CreatedAt.lt(after.at))
-                .add(
-                    Condition::all()
-                        .add(orders::Column::CreatedAt.eq(after.at))
-                        .add(orders::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let rows = orders::Entity::find()
-        .filter(filter)
-        .order_by_desc(orders::Column::CreatedAt)
-        .order_by_desc(orders::Column::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+    crate::graphql::paging::newest_first::<orders::Entity>(
+        conn,
+        filter,
+        orders::Column::CreatedAt,
+        orders::Column::Id,
+        page,
+    )
+    .await
 }

@@ -10,9 +10,8 @@ use entity::{
     vendors::{self, KycStatus},
 };
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _, TransactionTrait as _,
-    sea_query::Expr,
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait as _, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -344,27 +343,12 @@ pub async fn page(
     if let Some(status) = status {
         filter = filter.add(payouts::Column::Status.eq(status));
     }
-    let total = payouts::Entity::find()
-        .filter(filter.clone())
-        .count(conn)
-        .await?;
-    if let Some(after) = page.after {
-        filter = filter.add(
-            Condition::any()
-                .add(payouts::Column::CreatedAt.lt(after.at))
-                .add(
-                    Condition::all()
-                        .add(payouts::Column::CreatedAt.eq(after.at))
-                        .add(payouts::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let rows = payouts::Entity::find()
-        .filter(filter)
-        .order_by_desc(payouts::Column::CreatedAt)
-        .order_by_desc(payouts::Column::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+    crate::graphql::paging::newest_first::<payouts::Entity>(
+        conn,
+        filter,
+        payouts::Column::CreatedAt,
+        payouts::Column::Id,
+        page,
+    )
+    .await
 }
