@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
-    auth::jwt::JwtKeys, catalog::counts::CountCache, config::Config, db, mail::Mailer,
+    auth::jwt::JwtKeys, catalog::cache::CatalogCache, config::Config, db, mail::Mailer,
     pubsub::PubSub, storage::Storage,
 };
 
@@ -18,8 +18,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Uploaded files (KYC documents, product images, chat attachments).
     pub storage: Storage,
-    /// Recent `totalCount`s of the public catalog.
-    pub catalog_counts: Arc<CountCache>,
+    /// Recent counts and pages of the public catalog.
+    pub catalog_cache: Arc<CatalogCache>,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     /// Wakes this process's job worker when a request has just enqueued work.
@@ -46,7 +46,10 @@ impl AppState {
             pubsub,
             mailer,
             storage: Storage::local(&config.media_dir),
-            catalog_counts: Arc::new(CountCache::new(config.catalog_count_ttl)),
+            catalog_cache: Arc::new(CatalogCache::new(
+                config.catalog_count_ttl,
+                config.catalog_page_ttl,
+            )),
             jwt: Arc::new(JwtKeys::new(&config)),
             config: Arc::new(config),
             jobs_wakeup: Arc::new(Notify::new()),

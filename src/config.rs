@@ -94,6 +94,9 @@ pub struct Config {
     /// `CATALOG_COUNT_TTL_MS`: how long the public catalog's `totalCount` per filter may be
     /// reused (default 2000; 0 = always count).
     pub catalog_count_ttl: Duration,
+    /// `CATALOG_PAGE_TTL_MS`: how long a public `products` page may be served from memory
+    /// (default 1000; 0 = always query).
+    pub catalog_page_ttl: Duration,
     /// `MAX_UPLOAD_BYTES`: the largest uploaded file (KYC document, image) accepted (default 5 MiB).
     pub max_upload_bytes: u64,
     /// `LOG_FORMAT`: `text` (default) or `json`.
@@ -224,6 +227,7 @@ impl Config {
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", "10485760")?,
             max_upload_bytes: parse(&get, "MAX_UPLOAD_BYTES", "5242880")?,
             catalog_count_ttl: Duration::from_millis(parse(&get, "CATALOG_COUNT_TTL_MS", "2000")?),
+            catalog_page_ttl: Duration::from_millis(parse(&get, "CATALOG_PAGE_TTL_MS", "1000")?),
             log_json: match get("LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,

@@ -4,8 +4,8 @@
 //! Only products that are active, not deleted and of an APPROVED vendor are listed publicly;
 //! `rating`/`reviewCount` change only with a review, in the same transaction.
 
+pub mod cache;
 pub mod categories;
-pub mod counts;
 pub mod defaults;
 pub mod graphql;
 pub mod images;

@@ -1,7 +1,7 @@
 //! `products(filter, sort, first, after)`: one SQL statement per page, on SQLite and PostgreSQL
 //! alike. The statement joins the vendor (its columns come back with the row, so the vendor
 //! and category loaders are primed for free), carries the total count as an uncorrelated subquery (only when
-//! `totalCount` is asked for and no recent count is cached, see `counts`), and pages
+//! `totalCount` is asked for and no recent count is cached, see `cache`), and pages
 //! by keyset on (sort key, id), so pages stay stable while products are added.
 //!
 //! Where the two databases differ, this module hides it:
@@ -28,7 +28,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::counts::CountCache;
+use super::cache::CatalogCache;
 use crate::{
     error::{AppError, AppResult, ResultExt as _},
     geo,
@@ -358,8 +358,10 @@ pub async fn search(
         Total::Counted(cache) => cache,
         Total::Skip => None,
     };
-    let generation = cache.map(CountCache::generation);
-    let cached = cache.zip(cache_key.as_deref()).and_then(|(c, k)| c.get(k));
+    let generation = cache.map(CatalogCache::generation);
+    let cached = cache
+        .zip(cache_key.as_deref())
+        .and_then(|(c, k)| c.count(k));
     let count_now = matches!(total, Total::Counted(_)) && cached.is_none();
     let Some(cond) = conditions(conn, scope, filter).await? else {
         return Ok(SearchPage {
@@ -484,7 +486,7 @@ pub async fn search(
     if let (true, Some(cache), Some(key), Some(generation)) =
         (count_now, cache, cache_key, generation)
     {
-        cache.put(key, generation, total);
+        cache.put_count(key, generation, total);
     }
     Ok(SearchPage { hits, total })
 }
@@ -495,7 +497,7 @@ pub enum Total<'a> {
     /// Nobody asked for `totalCount`: do not count.
     Skip,
     /// Count, or take a fresh count of the same public filter from the cache.
-    Counted(Option<&'a CountCache>),
+    Counted(Option<&'a CatalogCache>),
 }
 
 #[cfg(test)]

@@ -405,7 +405,7 @@ impl VendorsMutation {
         let vendor = service::review_kyc(&txn, vendor_id, approve, reason).await?;
         txn.commit().await?;
         state.wake_worker();
-        state.catalog_counts.invalidate();
+        state.catalog_cache.invalidate();
         Ok(Vendor(vendor))
     }
 

@@ -7,10 +7,12 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{product_images, products, reviews};
 use sea_orm::TransactionTrait as _;
+use std::sync::Arc;
 
 use super::Category;
 use crate::{
     catalog::{
+        cache::{self, CachedPage},
         images,
         loaders::{CategoryById, InWishlist, ProductById, ProductImages},
         products as service, reviews as review_service,
@@ -373,14 +375,53 @@ pub async fn product_page(
 ) -> AppResult<Connection<ProductCursor, Product, ConnectionFields>> {
     let page = Page::<ProductCursor>::new(first, after)?;
     let state = ctx.state();
-    let total = if ctx.look_ahead().field("totalCount").exists() {
-        search::Total::Counted(Some(&state.catalog_counts))
-    } else {
-        search::Total::Skip
+    let cache = &state.catalog_cache;
+    let node = ctx.look_ahead().field("edges").field("node");
+    let want_total = ctx.look_ahead().field("totalCount").exists();
+    let want_images = node.field("images").exists();
+    // Public pages are the same for everyone: serve them from memory for a moment.
+    let page_key =
+        (scope == Scope::Public).then(|| cache::key(&(&filter, sort, page.limit, page.after)));
+    let cached = page_key
+        .as_deref()
+        .and_then(|k| cache.page(k))
+        .filter(|p| (!want_total || p.total.is_some()) && (!want_images || p.images.is_some()));
+    let cached = match cached {
+        Some(hit) => hit,
+        None => {
+            let generation = cache.generation();
+            let total = if want_total {
+                search::Total::Counted(Some(cache))
+            } else {
+                search::Total::Skip
+            };
+            let result = search::search(&state.db, scope, &filter, sort, &page, total).await?;
+            let images = if want_images {
+                let keys: Vec<_> = result
+                    .hits
+                    .iter()
+                    .map(|h| ProductImages(h.product.id))
+                    .collect();
+                let found = ctx.loader().loader().load(&keys).await?;
+                Some(found.into_iter().map(|(k, v)| (k.0, v)).collect())
+            } else {
+                None
+            };
+            let fresh = Arc::new(CachedPage {
+                hits: result.hits,
+                total: want_total.then_some(result.total),
+                images,
+            });
+            if let Some(key) = page_key {
+                cache.put_page(key, generation, fresh.clone());
+            }
+            fresh
+        }
     };
-    let result = search::search(&state.db, scope, &filter, sort, &page, total).await?;
+    // Everything the nested fields need is known now: put it in the request's loader, so
+    // they cost no query (and per-user fields one query for the whole page).
     let loader = ctx.loader();
-    let hits = &result.hits;
+    let hits = &cached.hits;
     loader
         .feed_many(
             hits.iter()
@@ -393,39 +434,33 @@ pub async fn product_page(
                 .map(|h| (CategoryById(h.category.id), h.category.clone())),
         )
         .await;
-    // The page knows every key at once: load each nested kind now, in one query, straight
-    // through the loader (no batching timer), and leave the results in its cache.
-    let node = ctx.look_ahead().field("edges").field("node");
-    let ids = || hits.iter().map(|hit| hit.product.id);
-    let viewer = ctx.auth().optional_viewer()?;
-    let images = async {
-        if node.field("images").exists() {
-            let keys: Vec<_> = ids().map(ProductImages).collect();
-            let found = loader.loader().load(&keys).await?;
-            loader.feed_many(found).await;
-        }
-        AppResult::Ok(())
-    };
-    let wishlist = async {
-        if let (Some(viewer), true) = (viewer, node.field("inWishlist").exists()) {
-            let keys: Vec<_> = ids()
-                .map(|product| InWishlist {
-                    user: viewer.user_id,
-                    product,
-                })
-                .collect();
-            let found = loader.loader().load(&keys).await?;
-            loader.feed_many(found).await;
-        }
-        AppResult::Ok(())
-    };
-    let (images, wishlist) = tokio::join!(images, wishlist);
-    images?;
-    wishlist?;
+    if let Some(images) = &cached.images {
+        loader
+            .feed_many(
+                images
+                    .iter()
+                    .map(|(id, list)| (ProductImages(*id), list.clone())),
+            )
+            .await;
+    }
+    if let (Some(viewer), true) = (
+        ctx.auth().optional_viewer()?,
+        node.field("inWishlist").exists(),
+    ) {
+        let keys: Vec<_> = hits
+            .iter()
+            .map(|hit| InWishlist {
+                user: viewer.user_id,
+                product: hit.product.id,
+            })
+            .collect();
+        let found = loader.loader().load(&keys).await?;
+        loader.feed_many(found).await;
+    }
     Ok(relay::connection(
         &page,
-        result.hits,
-        result.total,
+        cached.hits.clone(),
+        cached.total.unwrap_or(0),
         |hit| hit.cursor,
         |hit| Product {
             model: hit.product,
@@ -531,7 +566,7 @@ impl ProductsMutation {
         let db = &ctx.state().db;
         let vendor = vendors::require_own(db, viewer.user_id).await?;
         let created = service::create(db, &vendor, input.into_service()?).await?;
-        ctx.state().catalog_counts.invalidate();
+        ctx.state().catalog_cache.invalidate();
         Ok(created.into())
     }
 
@@ -547,7 +582,7 @@ impl ProductsMutation {
         let db = &ctx.state().db;
         let vendor = vendors::require_own(db, viewer.user_id).await?;
         let updated = service::update(db, &vendor, id, input.into_service()?).await?;
-        ctx.state().catalog_counts.invalidate();
+        ctx.state().catalog_cache.invalidate();
         Ok(updated.into())
     }
 
@@ -558,7 +593,7 @@ impl ProductsMutation {
         let db = &ctx.state().db;
         let vendor = vendors::require_own(db, viewer.user_id).await?;
         let deleted = service::delete(db, &vendor, id).await?;
-        ctx.state().catalog_counts.invalidate();
+        ctx.state().catalog_cache.invalidate();
         Ok(deleted)
     }
 
@@ -576,6 +611,7 @@ impl ProductsMutation {
         let product = service::own(&state.db, &vendor, product_id).await?;
         let (bytes, kind) = read_upload(ctx, "file", &file, sniff::IMAGES)?;
         let image = images::add(&state.db, &state.storage, &product, &bytes, kind).await?;
+        state.catalog_cache.invalidate();
         Ok(ProductImage(image))
     }
 
@@ -585,7 +621,9 @@ impl ProductsMutation {
         let id = parse_id("id", &id)?;
         let state = ctx.state();
         let vendor = vendors::require_own(&state.db, viewer.user_id).await?;
-        images::remove(&state.db, &state.storage, &vendor, id).await
+        let removed = images::remove(&state.db, &state.storage, &vendor, id).await?;
+        state.catalog_cache.invalidate();
+        Ok(removed)
     }
 
     /// Saves or unsaves a listed product; returns true when it is now in the wishlist.
