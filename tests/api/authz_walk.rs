@@ -77,7 +77,10 @@ impl Role {
 
     /// Sees nothing of the victim customer.
     fn outsider_of_customer(self) -> bool {
-        matches!(self, Self::Anonymous | Self::OtherCustomer | Self::OtherVendor)
+        matches!(
+            self,
+            Self::Anonymous | Self::OtherCustomer | Self::OtherVendor
+        )
     }
 
     /// Sees nothing private of the victim vendor (payouts, KYC, its own notifications).
@@ -146,7 +149,9 @@ impl Introspected {
             types,
             query: schema["queryType"]["name"].as_str().unwrap().to_owned(),
             mutation: schema["mutationType"]["name"].as_str().unwrap().to_owned(),
-            subscription: schema["subscriptionType"]["name"].as_str().map(str::to_owned),
+            subscription: schema["subscriptionType"]["name"]
+                .as_str()
+                .map(str::to_owned),
         }
     }
 
@@ -394,15 +399,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .data("updateOrderStatus");
     let paid = market::placed(app, &victim, product, 2, &address).await;
-    market::advance(
-        app,
-        &victim_vendor,
-        &victim,
-        &admin,
-        &paid,
-        "COMPLETED",
-    )
-    .await;
+    market::advance(app, &victim_vendor, &victim, &admin, &paid, "COMPLETED").await;
     app.drain_jobs().await;
     let room = app
         .gql(
@@ -628,7 +625,9 @@ async fn every_root_field_refuses_or_answers_without_leaking_to_every_role() {
                     continue;
                 };
                 runs += 1;
-                let res = app.gql(&op.document, op.variables.clone(), fx.token(role)).await;
+                let res = app
+                    .gql(&op.document, op.variables.clone(), fx.token(role))
+                    .await;
                 let outcome = check(&fx, role, &op, &res, &mut failures);
                 table[row].1[r] = outcome;
                 row += 1;
@@ -746,7 +745,9 @@ fn check(fx: &Fixture, role: Role, op: &Op, res: &Gql, failures: &mut Vec<String
             ));
         }
         if message.contains(&fx.victim.email) && role.outsider_of_customer() {
-            failures.push(format!("{who}: an error names the victim's email: {message}"));
+            failures.push(format!(
+                "{who}: an error names the victim's email: {message}"
+            ));
         }
         cell.get_or_insert_with(|| code.to_owned());
     }
@@ -774,8 +775,7 @@ fn check(fx: &Fixture, role: Role, op: &Op, res: &Gql, failures: &mut Vec<String
             }
             _ => {}
         }
-        if op.field == "vendorAnalytics" && data["totalOrders"].as_i64() == Some(fx.vendor_orders)
-        {
+        if op.field == "vendorAnalytics" && data["totalOrders"].as_i64() == Some(fx.vendor_orders) {
             failures.push(format!("{who}: the victim vendor's analytics: {text}"));
         }
     }
