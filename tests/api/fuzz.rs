@@ -363,6 +363,10 @@ async fn random_and_malformed_requests_never_break_the_server_or_the_ledger() {
         } else {
             let q = document(&mut rng, &words);
             let vars = variables(&mut rng, &q, &product, &address);
+            if std::env::var_os("KW_FUZZ_TRACE").is_some() {
+                let sent: String = format!("{q} {vars}").chars().take(400).collect();
+                eprintln!("case {case} sends {sent}");
+            }
             server
                 .client
                 .post(server.url("/graphql"))
