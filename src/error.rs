@@ -97,6 +97,17 @@ impl From<sea_orm::DbErr> for AppError {
                 message: "a referenced record does not exist or is still in use".into(),
                 field: None,
             },
+            // PostgreSQL refuses NUL characters in text (SQLite stores them): the client's
+            // input, not our failure.
+            _ if err
+                .to_string()
+                .contains("invalid byte sequence for encoding") =>
+            {
+                Self::BadUserInput {
+                    message: "text must not contain NUL characters".into(),
+                    field: None,
+                }
+            }
             _ => Self::Internal(Arc::new(anyhow::Error::new(err).context("database"))),
         }
     }

@@ -16,7 +16,8 @@ impl ScalarType for Paise {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::Number(n) => match n.as_i64() {
-                Some(v) if v.abs() <= MAX_SAFE_PAISE => Ok(Paise(v)),
+                // Not `v.abs()`: it overflows (a panic) for i64::MIN.
+                Some(v) if (-MAX_SAFE_PAISE..=MAX_SAFE_PAISE).contains(&v) => Ok(Paise(v)),
                 Some(_) => Err(InputValueError::custom("amount is out of range")),
                 None => Err(InputValueError::custom(
                     "amounts are whole paise (an integer), not a fraction",

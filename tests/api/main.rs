@@ -8,8 +8,10 @@ mod support;
 
 mod addresses;
 mod auth;
+mod authz_walk;
 mod catalog;
 mod chat;
+mod fuzz;
 mod http;
 mod job_control;
 mod jobs;
