@@ -21,6 +21,7 @@ mod products;
 mod realtime;
 mod schedule;
 mod schema;
+mod seed_demo;
 mod settings;
 mod smtp;
 mod vendors;
