@@ -10,6 +10,7 @@ mod addresses;
 mod auth;
 mod catalog;
 mod chat;
+mod crash;
 mod http;
 mod job_control;
 mod jobs;
