@@ -19,7 +19,7 @@ use tower_http::{
     cors::CorsLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
 
 use crate::{AppState, graphql::AppSchema, realtime::fanout::Fanout};
@@ -51,21 +51,34 @@ pub fn router(app: AppState) -> Router {
         .route("/media/{*key}", get(media::get))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::handler))
-        .route("/webhooks/payments/{provider}", axum::routing::post(webhooks::payment))
+        .route(
+            "/webhooks/payments/{provider}",
+            axum::routing::post(webhooks::payment),
+        )
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CorsLayer::permissive())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), %request_id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // `user_id` is filled in once the Authorization header is verified.
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        %request_id,
+                        user_id = tracing::field::Empty
+                    )
+                })
+                // One access-log line per request (status and latency), with the span's fields.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

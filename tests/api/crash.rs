@@ -3,7 +3,6 @@
 //! ledger invariants hold, and stock plus ordered quantities add up to what there was.
 
 use std::{
-    process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -17,6 +16,7 @@ use uuid::Uuid;
 use crate::support::{
     TestApp,
     market::{self, NEAR},
+    process::spawn_server,
 };
 
 const STOCK: i32 = 100_000;
@@ -24,73 +24,6 @@ const PRICE: i64 = 1_000;
 /// Orders acknowledged before the kill.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 25;
 const CLIENTS: usize = 4;
-
-/// The `kabaadwala` binary serving `app`'s database on a port of its own; killed when dropped.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spawn_server(app: &TestApp, log: &str) -> Process {
-    let config = &app.state.config;
-    let port = free_port();
-    let log = std::fs::File::create(app.dirs.path().join(log)).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kabaadwala"));
-    command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &config.database_url)
-        .env("MAIL_DIR", app.dirs.path().join("mail"))
-        .env("MEDIA_DIR", app.dirs.path().join("media"))
-        .env("JWT_SECRET", "test-secret-that-is-long-enough-0123456789")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log);
-    if let Ok(redis) = std::env::var("REDIS_URL") {
-        command.env("REDIS_URL", redis);
-    }
-    let process = Process {
-        child: command.spawn().expect("start the kabaadwala binary"),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    // Short polling of /readyz, bounded.
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ready = client
-            .get(format!("{}/readyz", process.base))
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            return process;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not become ready within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// One `createOrder`: `Some(order id)` when the server answered 200 with an order.
 async fn create_order(
@@ -134,7 +67,7 @@ async fn orders_acknowledged_before_a_sigkill_survive_the_restart_with_their_hol
     crate::wallet::fund(&app, &buyer, 9_000_000).await;
     let address = market::address(&app, &buyer, Some(NEAR)).await;
 
-    let server = spawn_server(&app, "first.log").await;
+    let server = spawn_server(&app, "first", &[]).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -175,7 +108,7 @@ async fn orders_acknowledged_before_a_sigkill_survive_the_restart_with_their_hol
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    drop(server); // SIGKILL, then reap.
+    server.kill(); // SIGKILL, then reap.
     stop.cancel();
     for client in clients {
         tokio::time::timeout(Duration::from_secs(30), client)
@@ -187,7 +120,7 @@ async fn orders_acknowledged_before_a_sigkill_survive_the_restart_with_their_hol
     assert!(acknowledged.len() >= ACKNOWLEDGED_BEFORE_KILL);
 
     // Start again on the same database; every acknowledged order is served, with its hold.
-    let server = spawn_server(&app, "second.log").await;
+    let server = spawn_server(&app, "second", &[]).await;
     let db = &app.state.db;
     for (id, quantity) in &acknowledged {
         let res = client
@@ -240,5 +173,5 @@ async fn orders_acknowledged_before_a_sigkill_survive_the_restart_with_their_hol
     let (_, held_balance) = market::balances(&app, &buyer).await;
     assert_eq!(held_balance, held);
     market::assert_ledger_sound(&app).await;
-    drop(server);
+    server.kill();
 }

@@ -15,6 +15,7 @@ mod http;
 mod job_control;
 mod jobs;
 mod limits;
+mod logs;
 mod metrics;
 mod orders;
 mod payouts;
