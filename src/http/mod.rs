@@ -14,7 +14,7 @@ pub mod ws;
 use std::{sync::Arc, time::Duration};
 
 use axum::{Router, routing::get};
-use tokio_util::sync::CancellationToken;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     cors::CorsLayer,
     limit::RequestBodyLimitLayer,
@@ -83,13 +83,27 @@ pub fn router(app: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Serves `router` on `listener` until `shutdown` is cancelled, then lets in-flight requests
-/// finish (up to 30 seconds).
+/// What a WebSocket connection needs to take part in a graceful shutdown: the signal, and the
+/// tracker [`serve`] waits on until every socket has sent its close frame.
+#[derive(Clone)]
+pub struct Shutdown {
+    pub token: CancellationToken,
+    pub sockets: TaskTracker,
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled: then it stops accepting, lets
+/// in-flight requests finish and closes every WebSocket with `1001 Going Away` (all within 30
+/// seconds), and returns.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let sockets = TaskTracker::new();
+    let router = router.layer(axum::Extension(Shutdown {
+        token: shutdown.clone(),
+        sockets: sockets.clone(),
+    }));
     let graceful = shutdown.clone();
     // Connect info gives handlers the peer address (the client IP for rate limits).
     let server = axum::serve(
@@ -97,8 +111,15 @@ pub async fn serve(
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move { graceful.cancelled().await });
+    let drained = async {
+        server.await?;
+        // Upgraded connections are no longer the HTTP server's: wait for their close frames.
+        sockets.close();
+        sockets.wait().await;
+        anyhow::Ok(())
+    };
     tokio::select! {
-        result = server => result?,
+        result = drained => result?,
         _ = async {
             shutdown.cancelled().await;
             tokio::time::sleep(Duration::from_secs(30)).await;

@@ -25,6 +25,7 @@ mod schedule;
 mod schema;
 mod seed_demo;
 mod settings;
+mod shutdown;
 mod smtp;
 mod vendors;
 mod wallet;
