@@ -44,16 +44,26 @@ async fn shutting_down_closes_open_subscriptions_with_going_away() {
 #[tokio::test]
 async fn the_binary_stops_cleanly_on_sigterm_after_its_worker() {
     let app = TestApp::new().await;
-    let server = process::spawn_server(&app, "term", &[("RUST_LOG", "info")]).await;
+    let server = process::spawn_server(
+        &app,
+        "term",
+        &[("RUST_LOG", "info"), ("LOG_FORMAT", "json")],
+    )
+    .await;
     assert!(server.terminate().await, "exit status is not success");
     let log = std::fs::read_to_string(app.dirs.path().join("term.out")).unwrap();
-    // The worker was awaited: it stopped before the process's last word.
-    assert!(log.contains("shutting down"), "{log}");
-    assert!(log.contains("job worker stopped"), "{log}");
-    assert!(
-        log.lines()
-            .last()
-            .is_some_and(|l| l.ends_with("kabaadwala::cli: stopped")),
-        "{log}"
+    let messages: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|l| l["fields"]["message"].as_str().map(str::to_owned))
+        .collect();
+    // The worker was awaited: it stopped after the signal and before the process's last word.
+    let at = |m: &str| messages.iter().position(|x| x.starts_with(m));
+    let (term, worker) = (at("shutting down"), at("job worker stopped"));
+    assert!(term.is_some() && worker > term, "{messages:?}");
+    assert_eq!(
+        messages.last().map(String::as_str),
+        Some("stopped"),
+        "{messages:?}"
     );
 }
