@@ -51,6 +51,17 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Fill the database with a realistic demo data set (users, vendors around Delhi NCR,
+    /// products, funded wallets, orders in every state, chats). Refuses a database that already
+    /// has demo data unless `--force`.
+    SeedDemo {
+        /// How many products (customers, vendors and orders scale with it).
+        #[arg(long, default_value_t = 2000)]
+        products: usize,
+        /// Add another batch even if demo data exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema {
         #[arg(long)]
@@ -127,7 +138,13 @@ fn init_tracing(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
-        builder.json().init();
+        // One JSON object per line; the fields of the current span (request_id, user_id,
+        // method, path of an HTTP request) are under "span".
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
     } else {
         builder.init();
     }
@@ -169,6 +186,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("superuser {} {verb}", user.email);
             Ok(())
         }
+        Command::SeedDemo { products, force } => seed_demo(config, products, force).await,
         Command::ExportSchema { .. } => Ok(()),
     }
 }
@@ -205,6 +223,35 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
         worker.await.context("join the job worker")?;
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn seed_demo(config: Config, products: usize, force: bool) -> anyhow::Result<()> {
+    let state = AppState::build(config).await?;
+    let mut options = crate::demo::Options::for_products(products);
+    options.force = force;
+    options.progress = true;
+    let report = crate::demo::seed(&state, &options).await?;
+    println!(
+        "seed-demo: {} customers, {} approved vendors (+{} awaiting KYC review), {} products, {} orders, {} chat messages, {} notifications in {:.1} s",
+        report.customers,
+        report.vendors,
+        report.pending_vendors,
+        report.products,
+        report.orders,
+        report.messages,
+        report.notifications,
+        report.elapsed.as_secs_f64()
+    );
+    println!(
+        "admin: {}  password: {}",
+        report.admin_email, report.admin_password
+    );
+    println!(
+        "every demo account (…@{}) has the password {}",
+        crate::demo::DEMO_DOMAIN,
+        crate::demo::DEMO_PASSWORD
+    );
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! - [`config`]: the one `Config`, read from the environment.
 //! - [`app`]: `AppState` (database, pub/sub, mailer, config) and how it is built.
 //! - [`cli`]: the subcommands (`serve`, `worker`, `migrate`, `setup-defaults`, …).
+//! - [`demo`]: `seed-demo`, a realistic demo data set.
 //! - [`db`]: connecting, per-backend options and the database-error classification.
 //! - [`error`]: `AppError`, the one error type, and its codes.
 //! - [`http`]: the axum router, auth header → viewer, health, graceful shutdown.
@@ -35,6 +36,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod geo;
 pub mod graphql;

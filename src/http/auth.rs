@@ -4,11 +4,17 @@ use axum::http::HeaderMap;
 
 use crate::{AppState, auth::Auth};
 
+/// The caller of an HTTP request. A verified caller's id (never the token) is recorded as
+/// `user_id` on the request's `http` span, so every log line of the request carries it.
 pub fn auth_from_headers(state: &AppState, headers: &HeaderMap) -> Auth {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    auth_from_header(state, header)
+    let auth = auth_from_header(state, header);
+    if let Auth::Viewer(viewer) = &auth {
+        tracing::Span::current().record("user_id", tracing::field::display(viewer.user_id));
+    }
+    auth
 }
 
 /// Reads an `Authorization` value (`Bearer <token>`; a bare token is accepted too).

@@ -14,12 +14,12 @@ pub mod ws;
 use std::{sync::Arc, time::Duration};
 
 use axum::{Router, routing::get};
-use tokio_util::sync::CancellationToken;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     cors::CorsLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
 
 use crate::{AppState, graphql::AppSchema, realtime::fanout::Fanout};
@@ -51,32 +51,59 @@ pub fn router(app: AppState) -> Router {
         .route("/media/{*key}", get(media::get))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::handler))
-        .route("/webhooks/payments/{provider}", axum::routing::post(webhooks::payment))
+        .route(
+            "/webhooks/payments/{provider}",
+            axum::routing::post(webhooks::payment),
+        )
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CorsLayer::permissive())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), %request_id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // `user_id` is filled in once the Authorization header is verified.
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        %request_id,
+                        user_id = tracing::field::Empty
+                    )
+                })
+                // One access-log line per request (status and latency), with the span's fields.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Serves `router` on `listener` until `shutdown` is cancelled, then lets in-flight requests
-/// finish (up to 30 seconds).
+/// What a WebSocket connection needs to take part in a graceful shutdown: the signal, and the
+/// tracker [`serve`] waits on until every socket has sent its close frame.
+#[derive(Clone)]
+pub struct Shutdown {
+    pub token: CancellationToken,
+    pub sockets: TaskTracker,
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled: then it stops accepting, lets
+/// in-flight requests finish and closes every WebSocket with `1001 Going Away` (all within 30
+/// seconds), and returns.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let sockets = TaskTracker::new();
+    let router = router.layer(axum::Extension(Shutdown {
+        token: shutdown.clone(),
+        sockets: sockets.clone(),
+    }));
     let graceful = shutdown.clone();
     // Connect info gives handlers the peer address (the client IP for rate limits).
     let server = axum::serve(
@@ -84,8 +111,15 @@ pub async fn serve(
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move { graceful.cancelled().await });
+    let drained = async {
+        server.await?;
+        // Upgraded connections are no longer the HTTP server's: wait for their close frames.
+        sockets.close();
+        sockets.wait().await;
+        anyhow::Ok(())
+    };
     tokio::select! {
-        result = server => result?,
+        result = drained => result?,
         _ = async {
             shutdown.cancelled().await;
             tokio::time::sleep(Duration::from_secs(30)).await;

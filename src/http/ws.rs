@@ -9,7 +9,8 @@
 //! - `subscribe` (legacy: `start`) before `connection_ack` is 4401; an id already in use is
 //!   4409; an unknown message type or a malformed message is 4400;
 //! - `ping` is answered with `pong`; `complete` (legacy: `stop`) ends one subscription;
-//! - when the token expires, delivery stops: the socket is closed with 4403 at that instant.
+//! - when the token expires, delivery stops: the socket is closed with 4403 at that instant;
+//! - when the server shuts down (SIGTERM), every socket is closed with `1001 Going Away`.
 //!
 //! Subscriptions authorize when they are subscribed and then join a fan-out group
 //! (`realtime::fanout`): each event is resolved and serialized once per group and this
@@ -41,7 +42,10 @@ use tokio_stream::{
     wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
 };
 
-use super::{HttpState, auth::auth_from_header};
+use futures_util::future::Either;
+use tokio_util::sync::CancellationToken;
+
+use super::{HttpState, Shutdown, auth::auth_from_header};
 use crate::{auth::Auth, graphql::request_data, realtime::fanout::Membership};
 
 pub use crate::realtime::fanout::OPEN_SUBSCRIPTIONS;
@@ -69,8 +73,10 @@ pub async fn get_or_upgrade(
         .get(header::UPGRADE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     if is_upgrade {
+        // Served by `http::serve`: the shutdown signal; a bare router (tests): never.
+        let shutdown = parts.extensions.get::<Shutdown>().cloned();
         return match WebSocketUpgrade::from_request_parts(&mut parts, &http).await {
-            Ok(ws) => upgrade(http, ws),
+            Ok(ws) => upgrade(http, ws, shutdown),
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -90,7 +96,7 @@ pub async fn get_or_upgrade(
     }
 }
 
-fn upgrade(http: HttpState, ws: WebSocketUpgrade) -> HttpResponse {
+fn upgrade(http: HttpState, ws: WebSocketUpgrade, shutdown: Option<Shutdown>) -> HttpResponse {
     let ws = ws
         .protocols(["graphql-transport-ws", "graphql-ws"])
         // Small buffers: most connections are idle subscriptions.
@@ -100,8 +106,12 @@ fn upgrade(http: HttpState, ws: WebSocketUpgrade) -> HttpResponse {
         Some(b"graphql-ws") => Protocol::Legacy,
         _ => Protocol::Transport,
     };
-    ws.on_upgrade(move |socket| async move {
-        Connection {
+    ws.on_upgrade(move |socket| {
+        let (stop, sockets) = match shutdown {
+            Some(shutdown) => (shutdown.token, Some(shutdown.sockets)),
+            None => (CancellationToken::new(), None),
+        };
+        let connection = Connection {
             http,
             socket,
             protocol,
@@ -109,9 +119,14 @@ fn upgrade(http: HttpState, ws: WebSocketUpgrade) -> HttpResponse {
             expires: None,
             results: StreamMap::new(),
             members: HashMap::new(),
+            stop,
         }
-        .run()
-        .await;
+        .run();
+        // Tracked from now, so `serve` waits for this socket's close frame.
+        match sockets {
+            Some(sockets) => Either::Left(sockets.track_future(connection)),
+            None => Either::Right(connection),
+        }
     })
 }
 
@@ -127,6 +142,8 @@ struct Connection {
     expires: Option<DateTime<Utc>>,
     results: StreamMap<String, BroadcastStream<Arc<str>>>,
     members: HashMap<String, Membership>,
+    /// Cancelled when the server shuts down.
+    stop: CancellationToken,
 }
 
 impl Connection {
@@ -199,6 +216,9 @@ impl Connection {
                     return Some(Close(4403, "Forbidden: the access token expired"));
                 }
                 _ = seen.tick(), if self.auth.is_some() => self.touch_last_seen().await,
+                () = self.stop.cancelled() => {
+                    return Some(Close(1001, "Going away: the server is shutting down"));
+                }
             }
         }
     }

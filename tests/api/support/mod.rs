@@ -5,6 +5,7 @@ pub mod catalog;
 mod db;
 mod gql;
 pub mod market;
+pub mod process;
 pub mod server;
 pub mod ws;
 

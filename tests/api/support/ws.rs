@@ -22,6 +22,7 @@ pub static REDIS_SESSIONS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_
 pub struct Server {
     pub addr: String,
     shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for Server {
@@ -36,8 +37,29 @@ pub async fn serve(state: &AppState) -> Server {
     let addr = listener.local_addr().unwrap().to_string();
     let shutdown = CancellationToken::new();
     let router = kabaadwala::http::router(state.clone());
-    tokio::spawn(kabaadwala::http::serve(listener, router, shutdown.clone()));
-    Server { addr, shutdown }
+    let task = tokio::spawn(kabaadwala::http::serve(listener, router, shutdown.clone()));
+    Server {
+        addr,
+        shutdown,
+        task: Some(task),
+    }
+}
+
+impl Server {
+    /// Starts a graceful shutdown (what SIGTERM does in the binary).
+    pub fn shut_down(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Waits (bounded by [`WAIT`]) until `serve` has returned.
+    pub async fn stopped(&mut self) {
+        let task = self.task.take().expect("serve is running");
+        tokio::time::timeout(WAIT, task)
+            .await
+            .expect("serve returns once shut down")
+            .unwrap()
+            .unwrap();
+    }
 }
 
 pub struct Ws {
