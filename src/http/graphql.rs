@@ -2,8 +2,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::{HeaderMap, StatusCode, request::Parts},
@@ -75,9 +76,42 @@ pub async fn post(
     State(http): State<HttpState>,
     peer: PeerAddr,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    execute(&http, &headers, peer, request).await
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    match request {
+        Ok(request) => execute(&http, &headers, peer, request)
+            .await
+            .into_response(),
+        Err(rejection) => rejected(rejection),
+    }
+}
+
+/// A body that is not a GraphQL request (not JSON, a broken multipart body, a batch, …): a
+/// GraphQL error with a code, never the parser's internals.
+pub fn rejected(rejection: GraphQLRejection) -> Response {
+    tracing::debug!(error = ?rejection.0, "unreadable GraphQL request");
+    let (status, error) = match rejection.0 {
+        ParseRequestError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge("the request is too large".into()),
+        ),
+        ParseRequestError::UnsupportedBatch => (
+            StatusCode::BAD_REQUEST,
+            AppError::BadUserInput {
+                message: "batched requests are not supported; send one operation per request"
+                    .into(),
+                field: None,
+            },
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            AppError::BadUserInput {
+                message: "the body is not a GraphQL request: send JSON `{\"query\": …, \"variables\": {…}}` or a GraphQL multipart upload".into(),
+                field: None,
+            },
+        ),
+    };
+    (status, axum::Json(response_for(error))).into_response()
 }
 
 /// Queries over GET (`?query=…&variables=…`). Mutations are refused: a GET must not change

@@ -92,7 +92,7 @@ pub async fn get_or_upgrade(
         Ok(graphql) => super::graphql::get(State(http), peer, headers, graphql)
             .await
             .into_response(),
-        Err(rejection) => rejection.into_response(),
+        Err(rejection) => super::graphql::rejected(rejection),
     }
 }
 

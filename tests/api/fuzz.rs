@@ -388,6 +388,12 @@ async fn random_and_malformed_requests_never_break_the_server_or_the_ledger() {
         if status.is_server_error() {
             failures.push(format!("case {case}: {status}: {short}"));
         }
+        // An unreadable request is answered as GraphQL: JSON errors with a code.
+        if status == 400 && serde_json::from_str::<Value>(&text).is_err() {
+            failures.push(format!(
+                "case {case}: a 400 that is not a GraphQL error: {short}"
+            ));
+        }
         if leaks(&text) && serde_json::from_str::<Value>(&text).is_err() {
             failures.push(format!(
                 "case {case}: a non-JSON answer shows internals: {short}"
