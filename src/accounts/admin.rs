@@ -41,13 +41,29 @@ pub async fn create_superuser(
         active.updated_at = Set(now);
         return Ok((active.update(conn).await?, false));
     }
-    let user = users::ActiveModel {
-        id: Set(Uuid::new_v4()),
+    let user = verified_user_row(Uuid::new_v4(), email, name, users::Role::Admin, hash, now)
+        .insert(conn)
+        .await?;
+    Ok((user, true))
+}
+
+/// A new, active account with a verified email, ready to insert: what staff tools (superusers,
+/// the demo seed, the benchmarks) create without going through registration.
+pub fn verified_user_row(
+    id: Uuid,
+    email: String,
+    name: String,
+    role: users::Role,
+    password_hash: String,
+    now: chrono::DateTime<Utc>,
+) -> users::ActiveModel {
+    users::ActiveModel {
+        id: Set(id),
         email: Set(email),
-        password_hash: Set(hash),
+        password_hash: Set(password_hash),
         full_name: Set(name),
         phone: Set(None),
-        role: Set(users::Role::Admin),
+        role: Set(role),
         email_verified_at: Set(Some(now)),
         two_factor_enabled: Set(false),
         is_active: Set(true),
@@ -55,7 +71,4 @@ pub async fn create_superuser(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(conn)
-    .await?;
-    Ok((user, true))
 }

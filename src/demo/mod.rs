@@ -33,7 +33,7 @@ pub use progress::Progress;
 
 use crate::{
     AppError, AppState,
-    accounts::service::AddressInput,
+    accounts::{admin::verified_user_row, service::AddressInput},
     auth::{Viewer, password},
     chat::service as chat,
     geo,
@@ -164,7 +164,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         let first = pick(&mut rng, data::FIRST_NAMES);
         let last = pick(&mut rng, data::LAST_NAMES);
         let id = Uuid::new_v4();
-        user_rows.push(user_row(
+        user_rows.push(verified_user_row(
             id,
             format!(
                 "{}.{}.{i}.{tag}@{DEMO_DOMAIN}",
@@ -173,7 +173,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
             ),
             format!("{first} {last}"),
             users::Role::Customer,
-            &hash,
+            hash.clone(),
             now,
         ));
         let place = pick(&mut rng, data::PLACES);
@@ -225,12 +225,12 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
             data::SHOP_WORDS[i % data::SHOP_WORDS.len()]
         );
         let user_id = Uuid::new_v4();
-        users::Entity::insert(user_row(
+        users::Entity::insert(verified_user_row(
             user_id,
             format!("shop{i}.{tag}@{DEMO_DOMAIN}"),
             format!("{owner_first} {owner_last}"),
             users::Role::Customer,
-            &hash,
+            hash.clone(),
             now,
         ))
         .exec_without_returning(db)
@@ -560,30 +560,6 @@ async fn fund(state: &AppState, user: Uuid, amount: i64) -> anyhow::Result<()> {
         .map_err(app)?;
     recharge::succeed(&state.db, r.id).await.map_err(app)?;
     Ok(())
-}
-
-fn user_row(
-    id: Uuid,
-    email: String,
-    name: String,
-    role: users::Role,
-    hash: &str,
-    now: chrono::DateTime<Utc>,
-) -> users::ActiveModel {
-    users::ActiveModel {
-        id: Set(id),
-        email: Set(email),
-        password_hash: Set(hash.to_owned()),
-        full_name: Set(name),
-        phone: Set(None),
-        role: Set(role),
-        email_verified_at: Set(Some(now)),
-        two_factor_enabled: Set(false),
-        is_active: Set(true),
-        last_seen_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
 }
 
 /// A point within about `spread` degrees of (`lat`, `lon`).

@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::Context as _;
 use entity::{categories, product_images, products, users, vendors};
-use kabaadwala::{AppState, config::Config};
+use kabaadwala::{AppState, accounts::admin::verified_user_row, config::Config};
 use sea_orm::{ActiveValue::Set, ConnectionTrait as _, DatabaseConnection, EntityTrait as _};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -123,20 +123,14 @@ pub fn approved_vendor(
     now: chrono::DateTime<chrono::Utc>,
 ) -> (users::ActiveModel, vendors::ActiveModel) {
     let (user, vendor) = (Uuid::new_v4(), Uuid::new_v4());
-    let user_row = users::ActiveModel {
-        id: Set(user),
-        email: Set(format!("vendor-{i}-{user}@example.com")),
-        password_hash: Set("-".into()),
-        full_name: Set(format!("Vendor {i}")),
-        phone: Set(None),
-        role: Set(users::Role::Vendor),
-        email_verified_at: Set(Some(now)),
-        two_factor_enabled: Set(false),
-        is_active: Set(true),
-        last_seen_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let user_row = verified_user_row(
+        user,
+        format!("vendor-{i}-{user}@example.com"),
+        format!("Vendor {i}"),
+        users::Role::Vendor,
+        "-".into(),
+        now,
+    );
     let f = i as f64;
     let vendor_row = vendors::ActiveModel {
         id: Set(vendor),

@@ -22,8 +22,7 @@ use entity::{ledger_accounts::AccountKind, ledger_transfers::TransferKind, users
 use kabaadwala::wallet::{coalesce::HoldQueue, escrow, ledger};
 use rand::Rng as _;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait as _, Database, DatabaseConnection, EntityTrait as _,
-    TransactionTrait as _,
+    ConnectionTrait as _, Database, DatabaseConnection, EntityTrait as _, TransactionTrait as _,
 };
 use uuid::Uuid;
 
@@ -218,20 +217,14 @@ async fn prepare(db: &DatabaseConnection, count: usize) -> anyhow::Result<Vec<Uu
         let rows = chunk.iter().map(|i| {
             let id = Uuid::new_v4();
             ids.push(id);
-            users::ActiveModel {
-                id: Set(id),
-                email: Set(format!("bench-{i}-{id}@example.com")),
-                password_hash: Set("-".into()),
-                full_name: Set(format!("Bench {i}")),
-                phone: Set(None),
-                role: Set(users::Role::Customer),
-                email_verified_at: Set(Some(now)),
-                two_factor_enabled: Set(false),
-                is_active: Set(true),
-                last_seen_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
+            kabaadwala::accounts::admin::verified_user_row(
+                id,
+                format!("bench-{i}-{id}@example.com"),
+                format!("Bench {i}"),
+                users::Role::Customer,
+                "-".into(),
+                now,
+            )
         });
         users::Entity::insert_many(rows.collect::<Vec<_>>())
             .exec_without_returning(db)

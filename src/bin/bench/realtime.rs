@@ -379,21 +379,17 @@ async fn prepare(db: &sea_orm::DatabaseConnection) -> anyhow::Result<(Uuid, Uuid
     let now = Utc::now();
     let user = |name: &str| {
         let id = Uuid::new_v4();
-        users::ActiveModel {
-            id: Set(id),
-            email: Set(format!("{name}-{id}@example.com")),
-            password_hash: Set("-".into()),
-            full_name: Set(name.into()),
-            phone: Set(None),
-            role: Set(users::Role::Customer),
-            email_verified_at: Set(Some(now)),
-            two_factor_enabled: Set(false),
-            is_active: Set(true),
-            // Online: no notification emails are queued during the run.
-            last_seen_at: Set(Some(now + chrono::Duration::days(1))),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
+        let mut row = kabaadwala::accounts::admin::verified_user_row(
+            id,
+            format!("{name}-{id}@example.com"),
+            name.into(),
+            users::Role::Customer,
+            "-".into(),
+            now,
+        );
+        // Online: no notification emails are queued during the run.
+        row.last_seen_at = Set(Some(now + chrono::Duration::days(1)));
+        row
     };
     let buyer = user("buyer");
     let owner = user("vendor");
