@@ -105,6 +105,12 @@ pub async fn serve(
         sockets: sockets.clone(),
     }));
     let graceful = shutdown.clone();
+    // Small answers and subscription frames go out at once, not after Nagle's delay.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+        }
+    });
     // Connect info gives handlers the peer address (the client IP for rate limits).
     let server = axum::serve(
         listener,

@@ -1,26 +1,27 @@
-//! Benchmarks against PostgreSQL. `cargo run --release --bin bench -- holds` measures escrow
-//! holds per second with 64 concurrent callers: (a) spread over 10,000 wallets, each hold its own
-//! transaction; (b) all on ONE wallet, first naively (each hold its own transaction, queueing on
-//! the wallet's row lock) and then through the coalescing `HoldQueue` (batches per transaction),
-//! with the ratio of the two; next to `pgbench -N` (simple-update) on the same server as the
-//! physical reference, then runs the ledger invariant check. Needs `DATABASE_URL=postgres://…` (an admin connection: it
-//! creates and drops its own databases) and `pgbench` on the PATH.
+//! Benchmarks. `cargo run --release --bin bench -- <scenario>`, scenarios `holds` (escrow holds,
+//! `holds.rs`), `catalog` (the product page, `catalog.rs`), `orders` (order placement,
+//! `orders.rs`), `realtime` (chat fan-out and idle subscription memory, `realtime.rs`), `server`
+//! (cold start to ready, idle RSS and RSS under load of the real binary, `server.rs`), and `all`:
+//! every one in turn, then the generated section of `docs/PERFORMANCE.md` (`record.rs`). Needs
+//! `DATABASE_URL=postgres://…` (an admin connection: scenarios create and drop their own
+//! databases), `pgbench` on the PATH, and the release `kabaadwala` binary next to this one.
 
 mod catalog;
+mod holds;
 mod http;
 mod orders;
 mod realtime;
+mod record;
+mod server;
 
 use std::{
     process::ExitCode,
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
 use entity::{ledger_accounts::AccountKind, ledger_transfers::TransferKind, users};
-use kabaadwala::wallet::{coalesce::HoldQueue, escrow, ledger};
-use rand::Rng as _;
+use kabaadwala::wallet::ledger;
 use sea_orm::{
     ConnectionTrait as _, Database, DatabaseConnection, EntityTrait as _, TransactionTrait as _,
 };
@@ -48,165 +49,105 @@ async fn run() -> anyhow::Result<()> {
     anyhow::ensure!(
         matches!(
             scenario.as_str(),
-            "holds" | "catalog" | "orders" | "realtime" | "all"
+            "holds" | "catalog" | "orders" | "server" | "all"
         ),
-        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `realtime` or `all`"
+        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `realtime`, `server` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
         admin_url.starts_with("postgres"),
         "the benchmark runs on PostgreSQL"
     );
+    match scenario.as_str() {
+        "holds" => holds::run(&admin_url).await,
+        "catalog" => catalog::run(&admin_url).await,
+        "orders" => orders::run(&admin_url).await,
+        "server" => server::run(&admin_url).await,
+        _ => all(&admin_url).await,
+    }
+}
 
-    if scenario == "catalog" {
-        return catalog::run(&admin_url).await;
-    }
-    if scenario == "orders" {
-        return orders::run(&admin_url).await;
-    }
-    let pgbench_tps = pgbench(&admin_url).await?;
-    println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
-
-    let (db, name) = fresh_database(&admin_url).await?;
-    let spread = prepare(&db, 10_000).await?;
-    let spread_result = holds(&db, spread.clone(), CONCURRENCY, Mode::Naive).await?;
-    report(
-        "(a) holds over 10,000 wallets, one transaction each",
-        &spread_result,
-        pgbench_tps,
+/// Every scenario in turn, then the generated section of `docs/PERFORMANCE.md` (or of the
+/// file `BENCH_REPORT` names).
+async fn all(admin_url: &str) -> anyhow::Result<()> {
+    let started = chrono::Utc::now();
+    let clock = Instant::now();
+    let machine = record::Machine::read(postgres_version(admin_url).await?);
+    holds::run(admin_url).await?;
+    catalog::run(admin_url).await?;
+    orders::run(admin_url).await?;
+    realtime::run().await?;
+    server::run(admin_url).await?;
+    let section = record::section(
+        &machine,
+        started,
+        clock.elapsed().as_secs_f64() / 60.0,
+        &record::take(),
     );
-    let naive = holds(&db, vec![spread[0]], CONCURRENCY, Mode::Naive).await?;
-    let naive_rate = report(
-        "(b) holds on ONE wallet, naive (one transaction each)",
-        &naive,
-        pgbench_tps,
+    let path = std::env::var("BENCH_REPORT").map_or_else(
+        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PERFORMANCE.md"),
+        std::path::PathBuf::from,
     );
-    let queue = HoldQueue::new(db.clone());
-    let coalesced = holds(
-        &db,
-        vec![spread[1]],
-        CONCURRENCY,
-        Mode::Coalesced(queue.clone()),
-    )
-    .await?;
-    let coalesced_rate = report(
-        &format!(
-            "(b) holds on ONE wallet, coalesced (HoldQueue, up to {} per transaction)",
-            queue.max_batch()
-        ),
-        &coalesced,
-        pgbench_tps,
-    );
-    println!(
-        "(b) coalesced / naive on one wallet: {:.1}x (target: at least 5x)",
-        coalesced_rate / naive_rate
-    );
-    let check = ledger::check(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "ledger check: {} accounts, {} transfers, {} violations",
-        check.accounts_checked,
-        check.transfers_checked,
-        check.violations.len()
-    );
-    for violation in &check.violations {
-        println!("  violation: {violation}");
-    }
-    db.close().await.ok();
-    drop_database(&admin_url, &name).await?;
-    if scenario == "all" {
-        catalog::run(&admin_url).await?;
-        orders::run(&admin_url).await?;
-    }
+    record::write(&path, &section)?;
+    println!("wrote {}", path.display());
     Ok(())
 }
 
+async fn postgres_version(admin_url: &str) -> anyhow::Result<String> {
+    let admin = Database::connect(admin_url).await?;
+    let row = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SHOW server_version",
+        ))
+        .await?
+        .context("SHOW server_version")?;
+    admin.close().await.ok();
+    Ok(row.try_get_by_index::<String>(0)?)
+}
+
+/// What one load scenario measured.
 struct Outcome {
     ops: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
 }
 
-/// Prints a scenario's figures; returns its holds per second.
-fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) -> f64 {
-    let mut latencies = outcome.latencies.clone();
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
-    println!(
-        "{label}: {rate:.0} holds/s ({:.0}% of pgbench), p50 {:.2} ms, p99 {:.2} ms, {} holds",
-        100.0 * rate / pgbench_tps,
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        outcome.ops
-    );
-    rate
-}
-
-#[derive(Clone)]
-enum Mode {
-    /// `escrow::hold` in the caller's own transaction.
-    Naive,
-    /// Through the coalescing queue.
-    Coalesced(HoldQueue),
-}
-
-/// `callers` concurrent callers, each placing one-paisa holds for `SECONDS`, one after another.
-async fn holds(
-    db: &DatabaseConnection,
-    wallets: Vec<Uuid>,
-    callers: usize,
-    mode: Mode,
-) -> anyhow::Result<Outcome> {
-    let wallets = Arc::new(wallets);
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..callers)
-        .map(|_| {
-            let db = db.clone();
-            let wallets = wallets.clone();
-            let mode = mode.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let user = wallets[rand::rng().random_range(0..wallets.len())];
-                    let began = Instant::now();
-                    match &mode {
-                        Mode::Naive => {
-                            let txn = db.begin().await?;
-                            escrow::hold(&txn, user, 1, "bench")
-                                .await
-                                .map_err(|e| anyhow::anyhow!("{e}"))?;
-                            txn.commit().await?;
-                        }
-                        Mode::Coalesced(queue) => {
-                            queue
-                                .hold(user, 1, "bench", None)
-                                .await
-                                .map_err(|e| anyhow::anyhow!("{e}"))?;
-                        }
-                    }
-                    latencies.push(began.elapsed());
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
+impl Outcome {
+    /// The median and 99th percentile latencies, in milliseconds.
+    fn p50_p99(&self) -> (f64, f64) {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let at = |p: f64| {
+            sorted
+                .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        };
+        (at(0.50), at(0.99))
     }
-    Ok(Outcome {
-        ops: latencies.len() as u64,
-        elapsed: start.elapsed(),
-        latencies,
-    })
+
+    /// `1,234 <unit> (p50 …, p99 …)` for the report table.
+    fn summary(&self, unit: &str) -> String {
+        let rate = self.ops as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON);
+        let (p50, p99) = self.p50_p99();
+        format!(
+            "{} {unit} (p50 {p50:.1} ms, p99 {p99:.1} ms)",
+            thousands(rate)
+        )
+    }
+}
+
+/// `12345.6` as `12,346`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `count` users, each with a funded wallet.
@@ -266,13 +207,6 @@ async fn create_database(admin_url: &str, prefix: &str) -> anyhow::Result<(Strin
         .await?;
     admin.close().await.ok();
     Ok((kabaadwala::db::with_database(admin_url, &name), name))
-}
-
-async fn fresh_database(admin_url: &str) -> anyhow::Result<(DatabaseConnection, String)> {
-    let (url, name) = create_database(admin_url, "kw_bench").await?;
-    let db = kabaadwala::db::connect_url(&url, CONCURRENCY as u32 + 4).await?;
-    kabaadwala::db::migrate(&db).await?;
-    Ok((db, name))
 }
 
 async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {

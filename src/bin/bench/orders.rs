@@ -25,6 +25,7 @@ use super::{
     CONCURRENCY, Outcome, SECONDS,
     catalog::{approved_vendor, percentile, serve},
     http::{self, Client},
+    record,
 };
 
 const CREATE: &str =
@@ -239,11 +240,38 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     let spread = place(addr, &tokens, &market, false).await?;
-    report(
+    let spread_rate = report(
         &format!("{label}: orders, 64 buyers, spread"),
         &spread,
         pgbench_tps,
     );
+    match pgbench_tps {
+        Some(tps) => record::row(
+            "`createOrder` via HTTP on PostgreSQL, 64 buyers, spread",
+            format!(
+                "{}, {} refused",
+                spread.outcome.summary("orders/s"),
+                spread.refused
+            ),
+            format!(
+                "`pgbench -N` {tps:.0} TPS → **{:.0}%**",
+                100.0 * spread_rate / tps
+            ),
+            "≥ 30% of pgbench",
+            Some(spread_rate >= 0.3 * tps && spread.refused == 0),
+        ),
+        None => record::row(
+            format!("`createOrder` via HTTP on {label}, 64 buyers, spread"),
+            format!(
+                "{}, {} refused",
+                spread.outcome.summary("orders/s"),
+                spread.refused
+            ),
+            "",
+            "≥ 2,000 orders/s",
+            Some(spread_rate >= 2000.0 && spread.refused == 0),
+        ),
+    }
     if pgbench_tps.is_some() {
         let hot = place(addr, &tokens, &market, true).await?;
         report(
@@ -260,6 +288,18 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
         println!(
             "hot product: {sold} orders placed, stock left {left:?} (expected {HOT_STOCK} and Some(0))"
         );
+        record::row(
+            format!("`createOrder`, 64 buyers on one product's last {HOT_STOCK} units"),
+            format!(
+                "{}; {sold} placed, stock left {}, {} refused as sold out",
+                hot.outcome.summary("orders/s"),
+                left.map_or("?".to_owned(), |l| l.to_string()),
+                hot.refused
+            ),
+            "",
+            format!("exactly {HOT_STOCK} placed, stock 0"),
+            Some(sold == HOT_STOCK as u64 && left == Some(0)),
+        );
     }
     let check = ledger::check(&db)
         .await
@@ -270,6 +310,18 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
         check.transfers_checked,
         check.violations.len()
     );
+    record::row(
+        format!("ledger check after the orders ({label})"),
+        format!(
+            "{} accounts, {} transfers, {} violations",
+            check.accounts_checked,
+            check.transfers_checked,
+            check.violations.len()
+        ),
+        "",
+        "0",
+        Some(check.violations.is_empty()),
+    );
     shutdown.cancel();
     db.close().await.ok();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -279,6 +331,13 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
 pub async fn run(admin_url: &str) -> anyhow::Result<()> {
     let pgbench_tps = super::pgbench(admin_url).await?;
     println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
+    record::row(
+        "`pgbench -N` (simple-update), 64 clients, 10 s, scale 10",
+        format!("{pgbench_tps:.0} TPS"),
+        "the physical reference of this run (orders)",
+        "",
+        None,
+    );
     let (url, name) = super::create_database(admin_url, "kw_bench_orders").await?;
     scenario(&url, "PostgreSQL", Some(pgbench_tps)).await?;
     super::drop_database(admin_url, &name).await?;

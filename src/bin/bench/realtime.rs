@@ -12,7 +12,6 @@
 
 use std::{
     collections::HashMap,
-    path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -35,6 +34,11 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest as _, http::HeaderValue},
 };
 use uuid::Uuid;
+
+use crate::{
+    record,
+    server::{Server, rss_kib},
+};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Per subscriber: the sequence numbers it received, and when.
@@ -77,57 +81,23 @@ async fn run_in(dir: &std::path::Path) -> anyhow::Result<()> {
     ];
     db.close().await.ok();
 
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-        probe.local_addr()?.port()
-    };
-    let addr = format!("127.0.0.1:{port}");
-    let server_bin: PathBuf = std::env::current_exe()?
-        .parent()
-        .context("the bench binary has a folder")?
-        .join("kabaadwala");
-    let mut command = std::process::Command::new(&server_bin);
-    command
-        .arg("serve")
-        .arg("--no-worker")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("BIND_ADDR", &addr)
-        .env("RUST_LOG", "warn");
-    for (k, v) in &vars {
-        command.env(k, v);
-    }
+    let mut vars = vars;
     if let Ok(redis) = std::env::var("REDIS_URL") {
-        command.env("REDIS_URL", redis);
+        vars.push(("REDIS_URL".into(), redis));
     }
-    let server =
-        KillOnDrop(command.spawn().with_context(|| {
-            format!("start {} (build it with --release)", server_bin.display())
-        })?);
-    let pid = server.0.id();
-    wait_for(&addr).await?;
+    let mut server = Server::spawn(dir, &vars, false)?;
+    server.ready().await?;
+    let pid = server.pid();
     println!(
-        "server pid {pid} on {addr}, pub/sub: {}",
+        "server pid {pid} on {}, pub/sub: {}",
+        server.addr,
         if std::env::var("REDIS_URL").is_ok() {
             "redis"
         } else {
             "in-process"
         }
     );
-
-    let result = scenarios(&addr, &tokens, room, pid).await;
-    drop(server);
-    result
-}
-
-/// The spawned server, stopped however the bench ends.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    scenarios(&server.addr, &tokens, room, pid).await
 }
 
 async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> anyhow::Result<()> {
@@ -215,6 +185,7 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
             senders.push(sink.reunite(stream)?);
         }
         let sending = started.elapsed();
+        let under_load = rss_kib(pid)?;
         for reader in readers {
             subscribers.push(reader.await?);
         }
@@ -244,12 +215,27 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
             .filter_map(|(n, at)| sent_at.get(n).map(|s| at.saturating_duration_since(*s)))
             .collect();
         latencies.sort();
+        let (p50, p99) = (
+            ms(percentile(&latencies, 50.0)),
+            ms(percentile(&latencies, 99.0)),
+        );
+        let target_ms = if rate <= 20 { 25.0 } else { 100.0 };
+        record::row(
+            format!("{SUBSCRIBERS} subscribers on one room, {rate} msg/s for {SECONDS_PER_RATE} s"),
+            format!(
+                "lost {lost}, duplicated {duplicated}; publish-to-last-delivery p50 {p50:.1} ms, p99 {p99:.1} ms; server VmRSS {} MiB",
+                under_load / 1024
+            ),
+            "",
+            format!("p99 < {target_ms:.0} ms, nothing lost"),
+            Some(p99 < target_ms && lost == 0 && duplicated == 0),
+        );
         println!(
             "{rate} msg/s: {count} messages in {:.1} s to {} subscribers; lost {lost}, duplicated {duplicated}; publish-to-last-delivery p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             sending.as_secs_f64(),
             received.len(),
-            ms(percentile(&latencies, 50.0)),
-            ms(percentile(&latencies, 99.0)),
+            p50,
+            p99,
             ms(latencies.last().copied().unwrap_or_default()),
         );
     }
@@ -272,6 +258,16 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
     println!(
         "memory: idle VmRSS {idle} KiB, with {IDLE_SUBSCRIPTIONS} open subscriptions {loaded} KiB: {:.1} KiB per idle subscription (connection included)",
         per / 1024.0
+    );
+    record::row(
+        format!("memory per idle subscription ({IDLE_SUBSCRIPTIONS} open)"),
+        format!(
+            "{:.1} KiB, connection included ({idle} → {loaded} KiB VmRSS)",
+            per / 1024.0
+        ),
+        "",
+        "< 32 KiB",
+        Some(per / 1024.0 < 32.0),
     );
     drop(idle_sockets);
     Ok(())
@@ -297,25 +293,6 @@ fn sequence(frame: &str) -> Option<u64> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("VmRSS in /proc/<pid>/status")
-}
-
-async fn wait_for(addr: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        if TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the server did not start listening on {addr}")
 }
 
 async fn connect(addr: &str, token: &str) -> anyhow::Result<Socket> {

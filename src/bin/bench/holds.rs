@@ -1,0 +1,200 @@
+//! The `holds` scenario: escrow holds per second with 64 concurrent callers: (a) spread over
+//! 10,000 wallets, each hold its own transaction; (b) all on ONE wallet, first naively (each hold
+//! its own transaction, queueing on the wallet's row lock) and then through the coalescing
+//! `HoldQueue` (batches per transaction), with the ratio of the two; next to `pgbench -N`
+//! (simple-update) on the same server as the physical reference; then the ledger invariant check.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use kabaadwala::wallet::{coalesce::HoldQueue, escrow, ledger};
+use rand::Rng as _;
+use sea_orm::{DatabaseConnection, TransactionTrait as _};
+use uuid::Uuid;
+
+use crate::{CONCURRENCY, Outcome, SECONDS, record};
+
+pub async fn run(admin_url: &str) -> anyhow::Result<()> {
+    let pgbench_tps = crate::pgbench(admin_url).await?;
+    println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
+    record::row(
+        "`pgbench -N` (simple-update), 64 clients, 10 s, scale 10",
+        format!("{pgbench_tps:.0} TPS"),
+        "the physical reference of this run (holds)",
+        "",
+        None,
+    );
+
+    let (db, name) = fresh_database(admin_url).await?;
+    let spread = crate::prepare(&db, 10_000).await?;
+    let spread_result = holds(&db, spread.clone(), CONCURRENCY, Mode::Naive).await?;
+    let spread_rate = report(
+        "(a) holds over 10,000 wallets, one transaction each",
+        &spread_result,
+        pgbench_tps,
+    );
+    record::row(
+        "holds spread over 10,000 wallets, 64 callers",
+        spread_result.summary("holds/s"),
+        format!(
+            "`pgbench -N` {pgbench_tps:.0} TPS → **{:.0}%**",
+            100.0 * spread_rate / pgbench_tps
+        ),
+        "≥ 50% of pgbench",
+        Some(spread_rate >= 0.5 * pgbench_tps),
+    );
+    let naive = holds(&db, vec![spread[0]], CONCURRENCY, Mode::Naive).await?;
+    let naive_rate = report(
+        "(b) holds on ONE wallet, naive (one transaction each)",
+        &naive,
+        pgbench_tps,
+    );
+    record::row(
+        "holds on ONE wallet, naive (one transaction per hold)",
+        naive.summary("holds/s"),
+        "the baseline",
+        "",
+        None,
+    );
+    let queue = HoldQueue::new(db.clone());
+    let coalesced = holds(
+        &db,
+        vec![spread[1]],
+        CONCURRENCY,
+        Mode::Coalesced(queue.clone()),
+    )
+    .await?;
+    let coalesced_rate = report(
+        &format!(
+            "(b) holds on ONE wallet, coalesced (HoldQueue, up to {} per transaction)",
+            queue.max_batch()
+        ),
+        &coalesced,
+        pgbench_tps,
+    );
+    let ratio = coalesced_rate / naive_rate;
+    println!("(b) coalesced / naive on one wallet: {ratio:.1}x (target: at least 5x)");
+    record::row(
+        "holds on ONE wallet, coalesced (`HoldQueue`)",
+        coalesced.summary("holds/s"),
+        format!("**{ratio:.1}×** the naive baseline"),
+        "≥ 5×",
+        Some(ratio >= 5.0),
+    );
+    let check = ledger::check(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "ledger check: {} accounts, {} transfers, {} violations",
+        check.accounts_checked,
+        check.transfers_checked,
+        check.violations.len()
+    );
+    for violation in &check.violations {
+        println!("  violation: {violation}");
+    }
+    record::row(
+        "ledger check after the holds",
+        format!(
+            "{} accounts, {} transfers, {} violations",
+            check.accounts_checked,
+            check.transfers_checked,
+            check.violations.len()
+        ),
+        "",
+        "0",
+        Some(check.violations.is_empty()),
+    );
+    db.close().await.ok();
+    crate::drop_database(admin_url, &name).await
+}
+
+/// Prints a scenario's figures; returns its holds per second.
+fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) -> f64 {
+    let mut latencies = outcome.latencies.clone();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
+    println!(
+        "{label}: {rate:.0} holds/s ({:.0}% of pgbench), p50 {:.2} ms, p99 {:.2} ms, {} holds",
+        100.0 * rate / pgbench_tps,
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        outcome.ops
+    );
+    rate
+}
+
+#[derive(Clone)]
+enum Mode {
+    /// `escrow::hold` in the caller's own transaction.
+    Naive,
+    /// Through the coalescing queue.
+    Coalesced(HoldQueue),
+}
+
+/// `callers` concurrent callers, each placing one-paisa holds for `SECONDS`, one after another.
+async fn holds(
+    db: &DatabaseConnection,
+    wallets: Vec<Uuid>,
+    callers: usize,
+    mode: Mode,
+) -> anyhow::Result<Outcome> {
+    let wallets = Arc::new(wallets);
+    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let db = db.clone();
+            let wallets = wallets.clone();
+            let mode = mode.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let user = wallets[rand::rng().random_range(0..wallets.len())];
+                    let began = Instant::now();
+                    match &mode {
+                        Mode::Naive => {
+                            let txn = db.begin().await?;
+                            escrow::hold(&txn, user, 1, "bench")
+                                .await
+                                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                            txn.commit().await?;
+                        }
+                        Mode::Coalesced(queue) => {
+                            queue
+                                .hold(user, 1, "bench", None)
+                                .await
+                                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        }
+                    }
+                    latencies.push(began.elapsed());
+                }
+                anyhow::Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    Ok(Outcome {
+        ops: latencies.len() as u64,
+        elapsed: start.elapsed(),
+        latencies,
+    })
+}
+
+async fn fresh_database(admin_url: &str) -> anyhow::Result<(DatabaseConnection, String)> {
+    let (url, name) = crate::create_database(admin_url, "kw_bench").await?;
+    let db = kabaadwala::db::connect_url(&url, CONCURRENCY as u32 + 4).await?;
+    kabaadwala::db::migrate(&db).await?;
+    Ok((db, name))
+}
