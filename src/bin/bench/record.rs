@@ -27,18 +27,24 @@ pub fn row(
     target: impl Into<String>,
     met: Option<bool>,
 ) {
-    ROWS.lock().expect("rows lock").push(Row {
-        scenario: scenario.into(),
-        result: result.into(),
-        reference: reference.into(),
-        target: target.into(),
-        met,
-    });
+    ROWS.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Row {
+            scenario: scenario.into(),
+            result: result.into(),
+            reference: reference.into(),
+            target: target.into(),
+            met,
+        });
 }
 
 /// Everything recorded so far, in order.
 pub fn take() -> Vec<Row> {
-    std::mem::take(&mut *ROWS.lock().expect("rows lock"))
+    std::mem::take(
+        &mut *ROWS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 /// What the figures were measured on.
@@ -156,20 +162,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rewrites_only_the_generated_section() {
+    fn rewrites_only_the_generated_section() -> anyhow::Result<()> {
         let dir = std::env::temp_dir().join(format!("kw-record-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir)?;
         let path = dir.join("PERFORMANCE.md");
-        std::fs::write(&path, "# Perf\n\nIntro.\n\n## Analysis\n\nBy hand.\n").unwrap();
-        write(&path, "first\n").unwrap();
-        let once = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, "# Perf\n\nIntro.\n\n## Analysis\n\nBy hand.\n")?;
+        write(&path, "first\n")?;
+        let once = std::fs::read_to_string(&path)?;
         assert!(once.starts_with("# Perf\n\nIntro.\n\n"));
         assert!(once.contains(&format!("{BEGIN}\nfirst\n{END}")));
         assert!(once.ends_with("## Analysis\n\nBy hand.\n"));
-        write(&path, "second\n").unwrap();
-        let twice = std::fs::read_to_string(&path).unwrap();
+        write(&path, "second\n")?;
+        let twice = std::fs::read_to_string(&path)?;
         assert!(!twice.contains("first"));
         assert_eq!(twice.replace("second", "first"), once);
         std::fs::remove_dir_all(&dir).ok();
+        Ok(())
     }
 }
