@@ -1,6 +1,7 @@
 //! Benchmarks. `cargo run --release --bin bench -- <scenario>`, scenarios `holds` (escrow holds,
 //! `holds.rs`), `catalog` (the product page, `catalog.rs`), `orders` (order placement,
-//! `orders.rs`), `realtime` (chat fan-out and idle subscription memory, `realtime.rs`), `server`
+//! `orders.rs`), `limits` (what a document refused by the abuse limits costs, `limits.rs`),
+//! `realtime` (chat fan-out and idle subscription memory, `realtime.rs`), `server`
 //! (cold start to ready, idle RSS and RSS under load of the real binary, `server.rs`), and `all`:
 //! every one in turn, then the generated section of `docs/PERFORMANCE.md` (`record.rs`). Needs
 //! `DATABASE_URL=postgres://…` (an admin connection: scenarios create and drop their own
@@ -9,6 +10,7 @@
 mod catalog;
 mod holds;
 mod http;
+mod limits;
 mod orders;
 mod realtime;
 mod record;
@@ -49,9 +51,9 @@ async fn run() -> anyhow::Result<()> {
     anyhow::ensure!(
         matches!(
             scenario.as_str(),
-            "holds" | "catalog" | "orders" | "server" | "all"
+            "holds" | "catalog" | "orders" | "limits" | "server" | "all"
         ),
-        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `realtime`, `server` or `all`"
+        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `limits`, `realtime`, `server` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
@@ -62,6 +64,7 @@ async fn run() -> anyhow::Result<()> {
         "holds" => holds::run(&admin_url).await,
         "catalog" => catalog::run(&admin_url).await,
         "orders" => orders::run(&admin_url).await,
+        "limits" => limits::run(&admin_url).await,
         "server" => server::run(&admin_url).await,
         _ => all(&admin_url).await,
     }
@@ -76,6 +79,7 @@ async fn all(admin_url: &str) -> anyhow::Result<()> {
     holds::run(admin_url).await?;
     catalog::run(admin_url).await?;
     orders::run(admin_url).await?;
+    limits::run(admin_url).await?;
     realtime::run().await?;
     server::run(admin_url).await?;
     let section = record::section(
