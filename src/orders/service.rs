@@ -185,9 +185,7 @@ async fn by_key(
         .await?;
     match existing {
         Some(order) if order.request_hash == hash => Ok(Some(order)),
-        Some(_) => Err(AppError::Conflict(
-            "this idempotency key was already used for a different order".into(),
-        )),
+        Some(_) => Err(key_reused()),
         None => Ok(None),
     }
 }
@@ -316,6 +314,10 @@ async fn place_in(
 // (`super::placement`), so both accept and refuse exactly the same orders with the same errors.
 
 pub(super) const PLACED_KIND: &str = "ORDER_PLACED";
+
+pub(super) fn key_reused() -> AppError {
+    AppError::Conflict("this idempotency key was already used for a different order".into())
+}
 
 pub(super) fn no_such_address() -> AppError {
     AppError::bad_input("addressId", "no such address")

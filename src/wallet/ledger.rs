@@ -343,12 +343,14 @@ pub(crate) async fn lock_wallets(
     }
     owners
         .into_iter()
-        .map(|owner| match (available.remove(&owner), held.remove(&owner)) {
-            (Some(available), Some(held)) => Ok((owner, Wallet { available, held })),
-            _ => Err(AppError::internal(anyhow::anyhow!(
-                "the wallet accounts of {owner} are missing"
-            ))),
-        })
+        .map(
+            |owner| match (available.remove(&owner), held.remove(&owner)) {
+                (Some(available), Some(held)) => Ok((owner, Wallet { available, held })),
+                _ => Err(AppError::internal(anyhow::anyhow!(
+                    "the wallet accounts of {owner} are missing"
+                ))),
+            },
+        )
         .collect()
 }
 
