@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 
 use crate::{
     auth::jwt::JwtKeys, catalog::cache::CatalogCache, config::Config, db, mail::Mailer,
-    pubsub::PubSub, storage::Storage,
+    orders::placement::PlacementQueue, pubsub::PubSub, storage::Storage,
 };
 
 /// Cheap to clone: every field is a handle.
@@ -22,6 +22,8 @@ pub struct AppState {
     pub catalog_cache: Arc<CatalogCache>,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
+    /// Group commit of `createOrder`: concurrent placements share transactions.
+    pub placements: PlacementQueue,
     /// Wakes this process's job worker when a request has just enqueued work.
     pub jobs_wakeup: Arc<Notify>,
 }
@@ -42,6 +44,7 @@ impl AppState {
         };
         let mailer = Mailer::from_config(&config)?;
         Ok(Self {
+            placements: PlacementQueue::new(db.clone()),
             db,
             pubsub,
             mailer,

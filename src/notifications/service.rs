@@ -51,6 +51,51 @@ pub async fn notify(
     Ok(model)
 }
 
+/// A notification for `user_id`, not stored yet (see [`insert_all`]).
+pub fn new_notification(
+    user_id: Uuid,
+    kind: &str,
+    title: String,
+    body: String,
+    order_id: Option<Uuid>,
+) -> notifications::Model {
+    notifications::Model {
+        id: Uuid::new_v4(),
+        user_id,
+        kind: kind.to_owned(),
+        title,
+        body,
+        order_id,
+        read_at: None,
+        created_at: Utc::now().trunc_subsecs(6),
+    }
+}
+
+/// Stores `models` with multi-row inserts inside the caller's transaction. Unlike [`notify`] it
+/// does not schedule their publication: the caller does, from the task of the operation that
+/// owns them (`crate::realtime::live::record_notification`), as they may be stored by another.
+pub async fn insert_all(
+    conn: &impl ConnectionTrait,
+    models: &[notifications::Model],
+) -> AppResult<()> {
+    for chunk in models.chunks(1000) {
+        let rows = chunk.iter().map(|m| notifications::ActiveModel {
+            id: Set(m.id),
+            user_id: Set(m.user_id),
+            kind: Set(m.kind.clone()),
+            title: Set(m.title.clone()),
+            body: Set(m.body.clone()),
+            order_id: Set(m.order_id),
+            read_at: Set(m.read_at),
+            created_at: Set(m.created_at),
+        });
+        notifications::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A page of `user_id`'s notifications, newest first, and how many there are in all.
 pub async fn page(
     conn: &impl ConnectionTrait,

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike as _, Duration, SubsecRound as _, Utc};
 use entity::{
+    addresses,
     holds::HoldStatus,
     ledger_accounts::AccountKind,
     order_items,
@@ -102,14 +103,16 @@ pub async fn visible(
     }
 }
 
-struct CheckedInput {
-    lines: Vec<OrderLineInput>,
-    note: Option<String>,
-    key: String,
-    hash: String,
+/// An order request whose shape was checked, with its canonical hash (for idempotency).
+#[derive(Debug, Clone)]
+pub(super) struct CheckedInput {
+    pub lines: Vec<OrderLineInput>,
+    pub note: Option<String>,
+    pub key: String,
+    pub hash: String,
 }
 
-fn check_input(input: PlaceOrderInput) -> AppResult<CheckedInput> {
+pub(super) fn check_input(input: PlaceOrderInput) -> AppResult<CheckedInput> {
     let key = input.idempotency_key.trim().to_owned();
     if key.is_empty() || key.chars().count() > 128 {
         return Err(AppError::bad_input(
@@ -182,9 +185,7 @@ async fn by_key(
         .await?;
     match existing {
         Some(order) if order.request_hash == hash => Ok(Some(order)),
-        Some(_) => Err(AppError::Conflict(
-            "this idempotency key was already used for a different order".into(),
-        )),
+        Some(_) => Err(key_reused()),
         None => Ok(None),
     }
 }
@@ -198,6 +199,16 @@ pub async fn place_order(
 ) -> AppResult<Placed> {
     let address_id = input.address_id;
     let checked = check_input(input)?;
+    place_checked(db, buyer, address_id, &checked).await
+}
+
+/// [`place_order`] after [`check_input`]: the one-order-per-transaction path.
+pub(super) async fn place_checked(
+    db: &DatabaseConnection,
+    buyer: Uuid,
+    address_id: Uuid,
+    checked: &CheckedInput,
+) -> AppResult<Placed> {
     if let Some(order) = by_key(db, buyer, &checked.key, &checked.hash).await? {
         return Ok(Placed {
             order,
@@ -205,7 +216,7 @@ pub async fn place_order(
         });
     }
     let txn = db.begin().await?;
-    match place_in(&txn, buyer, address_id, &checked).await {
+    match place_in(&txn, buyer, address_id, checked).await {
         Ok(order) => {
             txn.commit().await?;
             Ok(Placed {
@@ -237,38 +248,125 @@ async fn place_in(
 ) -> AppResult<orders::Model> {
     let address = accounts::own_address(conn, buyer, address_id)
         .await
-        .map_err(|_| AppError::bad_input("addressId", "no such address"))?;
-    let (Some(lat), Some(lon)) = (address.latitude, address.longitude) else {
-        return Err(AppError::bad_input(
-            "addressId",
-            "the address needs a location (latitude and longitude) for delivery",
-        ));
-    };
+        .map_err(|_| no_such_address())?;
+    let location = delivery_location(&address)?;
 
     let ids: Vec<Uuid> = input.lines.iter().map(|l| l.product_id).collect();
     let found: HashMap<Uuid, products::Model> = products::Entity::find()
-        .filter(products::Column::Id.is_in(ids.clone()))
+        .filter(products::Column::Id.is_in(ids))
         .all(conn)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let mut lines = Vec::with_capacity(input.lines.len());
-    for line in &input.lines {
+    let (lines, vendor_id) = order_lines(&input.lines, &found)?;
+    let vendor = vendors_service::find(conn, vendor_id).await?;
+    let subtotal = check_order(buyer, &vendor, &lines, location)?;
+    let bps = vendors_service::commission_bps(conn, &vendor).await?;
+
+    // Stock first, in product-id order, then the wallet: every transaction takes its row locks
+    // in the same order, so concurrent orders queue instead of deadlocking.
+    let mut by_id: Vec<&(products::Model, i32)> = lines.iter().collect();
+    by_id.sort_by_key(|(p, _)| p.id);
+    let now = Utc::now().trunc_subsecs(6);
+    for (product, quantity) in by_id {
+        take_stock(conn, product, *quantity, now).await?;
+    }
+    let order_id = Uuid::new_v4();
+    let hold = escrow::hold(conn, buyer, subtotal, &hold_reference(order_id)).await?;
+    let number = order_number(now, next_order_number(conn).await?);
+
+    let order = new_order(NewOrder {
+        id: order_id,
+        number,
+        buyer,
+        vendor_id,
+        subtotal,
+        bps,
+        hold_id: hold.id,
+        address,
+        location,
+        input,
+        now,
+    });
+    orders::Entity::insert(orders::ActiveModel::from(order.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    order_items::Entity::insert_many(item_rows(order_id, &lines))
+        .exec_without_returning(conn)
+        .await?;
+    record_history(conn, &order, None, OrderActor::Buyer, Some(buyer), None).await?;
+    let (title, body) = placed_notice(&order);
+    notifications::notify(
+        conn,
+        vendor.user_id,
+        PLACED_KIND,
+        &title,
+        &body,
+        Some(order.id),
+    )
+    .await?;
+    queue::enqueue(conn, &placed_email(order_id)).await?;
+    Ok(order)
+}
+
+// The rules of a placement, shared by the single path above and the batched one
+// (`super::placement`), so both accept and refuse exactly the same orders with the same errors.
+
+pub(super) const PLACED_KIND: &str = "ORDER_PLACED";
+
+pub(super) fn key_reused() -> AppError {
+    AppError::Conflict("this idempotency key was already used for a different order".into())
+}
+
+pub(super) fn no_such_address() -> AppError {
+    AppError::bad_input("addressId", "no such address")
+}
+
+/// The address's coordinates, which delivery needs.
+pub(super) fn delivery_location(address: &addresses::Model) -> AppResult<(f64, f64)> {
+    match (address.latitude, address.longitude) {
+        (Some(lat), Some(lon)) => Ok((lat, lon)),
+        _ => Err(AppError::bad_input(
+            "addressId",
+            "the address needs a location (latitude and longitude) for delivery",
+        )),
+    }
+}
+
+/// Each input line with its product (from `found`), and the one vendor they all come from.
+pub(super) fn order_lines(
+    input: &[OrderLineInput],
+    found: &HashMap<Uuid, products::Model>,
+) -> AppResult<(Vec<(products::Model, i32)>, Uuid)> {
+    let mut lines = Vec::with_capacity(input.len());
+    for line in input {
         let product = found
             .get(&line.product_id)
             .filter(|p| p.deleted_at.is_none())
             .ok_or_else(|| AppError::bad_input("items", "a product in the order does not exist"))?;
         lines.push((product.clone(), line.quantity));
     }
-    let vendor_id = lines[0].0.vendor_id;
+    let vendor_id = lines
+        .first()
+        .map(|(p, _)| p.vendor_id)
+        .ok_or_else(|| AppError::bad_input("items", "an order has at least one item"))?;
     if lines.iter().any(|(p, _)| p.vendor_id != vendor_id) {
         return Err(AppError::bad_input(
             "items",
             "all items of an order must come from one vendor",
         ));
     }
-    let vendor = vendors_service::find(conn, vendor_id).await?;
+    Ok((lines, vendor_id))
+}
+
+/// Whether `buyer` may order `lines` from `vendor` for delivery at `location`; the subtotal.
+pub(super) fn check_order(
+    buyer: Uuid,
+    vendor: &vendors::Model,
+    lines: &[(products::Model, i32)],
+    (lat, lon): (f64, f64),
+) -> AppResult<i64> {
     if vendor.kyc_status != vendors::KycStatus::Approved {
         return Err(AppError::bad_input(
             "items",
@@ -281,8 +379,8 @@ async fn place_in(
             "you cannot order from your own shop",
         ));
     }
-    for (product, _) in &lines {
-        if !catalog::is_listed(product, &vendor) {
+    for (product, _) in lines {
+        if !catalog::is_listed(product, vendor) {
             return Err(AppError::bad_input(
                 "items",
                 format!("{} is not available", product.name),
@@ -299,64 +397,82 @@ async fn place_in(
             ),
         ));
     }
-
     let overflow = || AppError::bad_input("items", "the order total is too large");
     let mut subtotal: i64 = 0;
-    for (product, quantity) in &lines {
+    for (product, quantity) in lines {
         let line = product
             .price
             .checked_mul(i64::from(*quantity))
             .ok_or_else(overflow)?;
         subtotal = subtotal.checked_add(line).ok_or_else(overflow)?;
     }
-    let total = subtotal;
-    let bps = vendors_service::commission_bps(conn, &vendor).await?;
-    let commission = escrow::commission(total, bps);
+    Ok(subtotal)
+}
 
-    // Stock first, in product-id order, then the wallet: every transaction takes its row locks
-    // in the same order, so concurrent orders queue instead of deadlocking.
-    let mut by_id: Vec<&(products::Model, i32)> = lines.iter().collect();
-    by_id.sort_by_key(|(p, _)| p.id);
-    let now = Utc::now().trunc_subsecs(6);
-    for (product, quantity) in by_id {
-        take_stock(conn, product, *quantity, now).await?;
-    }
-    let order_id = Uuid::new_v4();
-    let hold = escrow::hold(conn, buyer, total, &format!("order:{order_id}")).await?;
-    let number = format!("KW-{}-{:06}", now.year(), next_order_number(conn).await?);
+pub(super) fn sold_out(product: &products::Model, left: i32) -> AppError {
+    AppError::bad_input("items", format!("only {left} of {} left", product.name))
+}
 
-    let order = orders::Model {
-        id: order_id,
-        number,
-        buyer_id: buyer,
-        vendor_id,
+pub(super) fn hold_reference(order_id: Uuid) -> String {
+    format!("order:{order_id}")
+}
+
+pub(super) fn order_number(now: DateTime<Utc>, n: i64) -> String {
+    format!("KW-{}-{n:06}", now.year())
+}
+
+/// Everything a new order row is made of.
+pub(super) struct NewOrder<'a> {
+    pub id: Uuid,
+    pub number: String,
+    pub buyer: Uuid,
+    pub vendor_id: Uuid,
+    pub subtotal: i64,
+    pub bps: i64,
+    pub hold_id: Uuid,
+    pub address: addresses::Model,
+    pub location: (f64, f64),
+    pub input: &'a CheckedInput,
+    pub now: DateTime<Utc>,
+}
+
+pub(super) fn new_order(o: NewOrder<'_>) -> orders::Model {
+    let total = o.subtotal;
+    orders::Model {
+        id: o.id,
+        number: o.number,
+        buyer_id: o.buyer,
+        vendor_id: o.vendor_id,
         status: OrderStatus::Placed,
-        subtotal,
-        commission,
-        commission_bps: i32::try_from(bps).unwrap_or(0),
+        subtotal: o.subtotal,
+        commission: escrow::commission(total, o.bps),
+        commission_bps: i32::try_from(o.bps).unwrap_or(0),
         total,
-        hold_id: hold.id,
-        address_id: Some(address.id),
-        address_label: address.label,
-        address_line1: address.line1,
-        address_line2: address.line2,
-        address_city: address.city,
-        address_state: address.state,
-        address_pincode: address.pincode,
-        address_latitude: lat,
-        address_longitude: lon,
-        note: input.note.clone(),
-        idempotency_key: input.key.clone(),
-        request_hash: input.hash.clone(),
-        created_at: now,
-        updated_at: now,
+        hold_id: o.hold_id,
+        address_id: Some(o.address.id),
+        address_label: o.address.label,
+        address_line1: o.address.line1,
+        address_line2: o.address.line2,
+        address_city: o.address.city,
+        address_state: o.address.state,
+        address_pincode: o.address.pincode,
+        address_latitude: o.location.0,
+        address_longitude: o.location.1,
+        note: o.input.note.clone(),
+        idempotency_key: o.input.key.clone(),
+        request_hash: o.input.hash.clone(),
+        created_at: o.now,
+        updated_at: o.now,
         delivered_at: None,
         completed_at: None,
-    };
-    orders::Entity::insert(orders::ActiveModel::from(order.clone()))
-        .exec_without_returning(conn)
-        .await?;
-    let items: Vec<order_items::ActiveModel> = lines
+    }
+}
+
+pub(super) fn item_rows(
+    order_id: Uuid,
+    lines: &[(products::Model, i32)],
+) -> Vec<order_items::ActiveModel> {
+    lines
         .iter()
         .enumerate()
         .map(|(position, (product, quantity))| order_items::ActiveModel {
@@ -370,33 +486,45 @@ async fn place_in(
             unit_price: Set(product.price),
             line_total: Set(product.price * i64::from(*quantity)),
         })
-        .collect();
-    order_items::Entity::insert_many(items)
-        .exec_without_returning(conn)
-        .await?;
-    record_history(conn, &order, None, OrderActor::Buyer, Some(buyer), None).await?;
-    notifications::notify(
-        conn,
-        vendor.user_id,
-        "ORDER_PLACED",
-        &format!("New order {}", order.number),
-        &format!(
+        .collect()
+}
+
+pub(super) fn history_row(
+    order: &orders::Model,
+    from: Option<OrderStatus>,
+    actor: OrderActor,
+    actor_id: Option<Uuid>,
+    note: Option<String>,
+) -> order_status_history::ActiveModel {
+    order_status_history::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        order_id: Set(order.id),
+        from_status: Set(from),
+        status: Set(order.status),
+        note: Set(note),
+        actor: Set(actor),
+        actor_id: Set(actor_id),
+        created_at: Set(Utc::now()),
+    }
+}
+
+/// The vendor's notification of a new order: (title, body).
+pub(super) fn placed_notice(order: &orders::Model) -> (String, String) {
+    (
+        format!("New order {}", order.number),
+        format!(
             "A buyer placed order {} for {}. Confirm or reject it.",
             order.number,
             crate::graphql::scalars::format_inr(order.total)
         ),
-        Some(order.id),
     )
-    .await?;
-    queue::enqueue(
-        conn,
-        &Task::SendOrderEmail {
-            order_id,
-            email: OrderEmail::Placed,
-        },
-    )
-    .await?;
-    Ok(order)
+}
+
+pub(super) fn placed_email(order_id: Uuid) -> Task {
+    Task::SendOrderEmail {
+        order_id,
+        email: OrderEmail::Placed,
+    }
 }
 
 /// Takes `quantity` units of `product`, only if that many are left.
@@ -420,10 +548,7 @@ async fn take_stock(
         let left = catalog::find(conn, product.id)
             .await?
             .map_or(0, |p| p.stock);
-        return Err(AppError::bad_input(
-            "items",
-            format!("only {left} of {} left", product.name),
-        ));
+        return Err(sold_out(product, left));
     }
     Ok(())
 }
@@ -456,18 +581,9 @@ async fn record_history(
     actor_id: Option<Uuid>,
     note: Option<String>,
 ) -> AppResult<()> {
-    order_status_history::Entity::insert(order_status_history::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        order_id: Set(order.id),
-        from_status: Set(from),
-        status: Set(order.status),
-        note: Set(note),
-        actor: Set(actor),
-        actor_id: Set(actor_id),
-        created_at: Set(Utc::now()),
-    })
-    .exec_without_returning(conn)
-    .await?;
+    order_status_history::Entity::insert(history_row(order, from, actor, actor_id, note))
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! update is conditional on the hold still being HELD, so a second settlement is CONFLICT and
 //! moves nothing.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{SubsecRound as _, Utc};
 use entity::{
     holds::{self, HoldStatus},
     ledger_accounts::{self, AccountKind},
@@ -14,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::ledger::{self, PLATFORM, Transfer};
+use super::ledger::{self, LockedTransfer, PLATFORM, Transfer, Wallet};
 use crate::error::{AppError, AppResult};
 
 /// Commission on `amount` at `bps` basis points, rounded down to the paisa.
@@ -78,6 +80,75 @@ pub async fn hold(
     .exec_without_returning(conn)
     .await?;
     Ok(model)
+}
+
+/// One hold of [`hold_locked`]: `amount` of `user_id`'s available balance, for `reference`.
+#[derive(Debug, Clone)]
+pub(crate) struct NewHold {
+    pub user_id: Uuid,
+    pub amount: i64,
+    pub reference: String,
+}
+
+/// New holds on wallets the caller locked with [`ledger::lock_wallets`] (`wallets`, with the
+/// balances read under the lock), as if placed one after another in order, with one transfer
+/// each through [`ledger::record_locked`] and one multi-row insert of the hold rows. The caller
+/// has checked that every wallet covers its holds; if one does not, the whole call fails
+/// (INSUFFICIENT_FUNDS) and the caller must roll back.
+pub(crate) async fn hold_locked(
+    conn: &impl ConnectionTrait,
+    wallets: &HashMap<Uuid, Wallet>,
+    new: Vec<NewHold>,
+) -> AppResult<Vec<holds::Model>> {
+    let mut accounts = HashMap::new();
+    for wallet in wallets.values() {
+        accounts.insert(wallet.available.id, wallet.available.clone());
+        accounts.insert(wallet.held.id, wallet.held.clone());
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    let mut models = Vec::with_capacity(new.len());
+    let mut transfers = Vec::with_capacity(new.len());
+    for hold in new {
+        let wallet = wallets.get(&hold.user_id).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("wallet of {} not locked", hold.user_id))
+        })?;
+        let id = Uuid::new_v4();
+        transfers.push(LockedTransfer {
+            debit: wallet.available.id,
+            credit: wallet.held.id,
+            amount: hold.amount,
+            kind: TransferKind::Hold,
+            reference: hold.reference.clone(),
+            hold_id: Some(id),
+        });
+        models.push(holds::Model {
+            id,
+            user_id: hold.user_id,
+            amount: hold.amount,
+            status: HoldStatus::Held,
+            reference: hold.reference,
+            released_amount: 0,
+            created_at: now,
+            settled_at: None,
+        });
+    }
+    ledger::record_locked(conn, &accounts, transfers).await?;
+    for chunk in models.chunks(1000) {
+        let rows = chunk.iter().map(|h| holds::ActiveModel {
+            id: Set(h.id),
+            user_id: Set(h.user_id),
+            amount: Set(h.amount),
+            status: Set(h.status),
+            reference: Set(h.reference.clone()),
+            released_amount: Set(h.released_amount),
+            created_at: Set(h.created_at),
+            settled_at: Set(h.settled_at),
+        });
+        holds::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(models)
 }
 
 /// Releases `release_amount` of a hold to `payee` (less `commission`, which goes to platform

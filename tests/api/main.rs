@@ -19,6 +19,7 @@ mod jobs;
 mod limits;
 mod logs;
 mod metrics;
+mod order_batch;
 mod orders;
 mod payouts;
 mod products;

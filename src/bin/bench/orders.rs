@@ -222,7 +222,7 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
     let market = seed(&db).await?;
     let shutdown = CancellationToken::new();
     let statements = Arc::new(AtomicU64::new(0));
-    let addr = serve(url, statements, shutdown.clone()).await?;
+    let addr = serve(url, statements.clone(), shutdown.clone()).await?;
     let config = kabaadwala::config::Config::from_lookup(|key| match key {
         "DATABASE_URL" => Some(url.to_owned()),
         _ => std::env::var(key).ok(),
@@ -239,11 +239,22 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
+    let before = statements.load(Ordering::Relaxed);
     let spread = place(addr, &tokens, &market, false).await?;
+    let per_order = (statements.load(Ordering::Relaxed) - before) as f64
+        / (spread.outcome.ops + spread.refused).max(1) as f64;
     let spread_rate = report(
         &format!("{label}: orders, 64 buyers, spread"),
         &spread,
         pgbench_tps,
+    );
+    println!("{label}: {per_order:.2} SQL statements per order (spread)");
+    record::row(
+        format!("SQL statements per `createOrder` ({label}, spread, batches included)"),
+        format!("{per_order:.2}"),
+        "",
+        "",
+        None,
     );
     match pgbench_tps {
         Some(tps) => record::row(

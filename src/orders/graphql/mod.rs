@@ -465,17 +465,18 @@ impl OrdersMutation {
             })
             .collect::<AppResult<Vec<_>>>()?;
         let state = ctx.state();
-        let placed = service::place_order(
-            &state.db,
-            viewer.user_id,
-            PlaceOrderInput {
-                items,
-                address_id: parse_id("addressId", &input.address_id)?,
-                note: input.note,
-                idempotency_key: input.idempotency_key,
-            },
-        )
-        .await?;
+        let placed = state
+            .placements
+            .place(
+                viewer.user_id,
+                PlaceOrderInput {
+                    items,
+                    address_id: parse_id("addressId", &input.address_id)?,
+                    note: input.note,
+                    idempotency_key: input.idempotency_key,
+                },
+            )
+            .await?;
         if placed.created {
             state.wake_worker();
         }

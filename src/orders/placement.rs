@@ -1,0 +1,678 @@
+//! Group commit of order placements. `createOrder` hands its order to a [`PlacementQueue`]; a
+//! worker (4 on PostgreSQL, 1 on SQLite — it has one writer) takes up to
+//! [`DEFAULT_MAX_BATCH`] pending orders and places them in ONE transaction: the products and
+//! the buyers' wallets are locked once (products, then wallets, each in id order, like the
+//! single path), every order is decided in memory in arrival order by the same rules as
+//! [`service::place_order`] (idempotency, address, vendor, stock, balance), and the accepted
+//! ones are written with one stock update and one balance update for all rows involved,
+//! checked against the values decided, and multi-row inserts for everything else.
+//!
+//! Each caller gets its own answer: a refused order (sold out, wallet too low, bad input) is
+//! refused alone and the others of its batch are placed. If the batch's transaction fails as a
+//! whole (a key first used meanwhile by another process, a lost connection, a bug), nothing of
+//! it was written and every caller places its order alone through the single path, so one bad
+//! order never fails others; idempotency keys make that retry safe even after an ambiguous
+//! commit.
+//!
+//! Orders of one buyer always go to the same worker, so a buyer's concurrent requests (and
+//! their idempotency keys) are decided in order, within a batch or across batches.
+
+use std::{
+    collections::{HashMap, HashSet, hash_map::Entry},
+    sync::{Arc, Mutex},
+};
+
+use chrono::{SubsecRound as _, Utc};
+use entity::{
+    addresses, notifications, order_items, order_status_history::OrderActor, orders, products,
+    vendors,
+};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait as _,
+    FromQueryResult, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
+    TransactionTrait as _,
+};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::service::{self, CheckedInput, NewOrder, PlaceOrderInput, Placed};
+use crate::{
+    error::{AppError, AppResult},
+    jobs::queue,
+    notifications::service as notices,
+    settings::service::{self as settings, Setting},
+    wallet::{
+        escrow::{self, NewHold},
+        ledger::{self, portable},
+    },
+};
+
+/// Orders one worker places together at most, by default.
+pub const DEFAULT_MAX_BATCH: usize = 64;
+
+/// Rows per multi-row insert (orders have 27 columns: well under both parameter limits).
+const INSERT_CHUNK: usize = 500;
+
+/// Queues of orders waiting to be placed. Cheap to clone: clones share the queues.
+#[derive(Clone)]
+pub struct PlacementQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    workers: usize,
+    max_batch: usize,
+    /// The queue of each worker slot that has a worker. A sender is only used while this lock
+    /// is held, and a worker removes its queue under the lock after seeing it empty, so no
+    /// request is ever left in a queue without a worker (the same scheme as `HoldQueue`).
+    queues: Mutex<HashMap<usize, mpsc::UnboundedSender<Request>>>,
+}
+
+struct Request {
+    buyer: Uuid,
+    address_id: Uuid,
+    input: CheckedInput,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// A placed order and the notification to publish once it is committed.
+#[derive(Debug, Clone)]
+struct Answer {
+    placed: Placed,
+    notice: Option<notifications::Model>,
+}
+
+enum Reply {
+    Done(Box<AppResult<Answer>>),
+    /// The batch failed as a whole and wrote nothing: place this order alone.
+    Alone,
+}
+
+impl PlacementQueue {
+    /// 4 workers on PostgreSQL, 1 on SQLite.
+    pub fn new(db: DatabaseConnection) -> Self {
+        let workers = if crate::db::is_postgres(&db) { 4 } else { 1 };
+        Self::with_options(db, workers, DEFAULT_MAX_BATCH)
+    }
+
+    /// A queue with `workers` parallel transactions of at most `max_batch` orders (each at
+    /// least 1).
+    pub fn with_options(db: DatabaseConnection, workers: usize, max_batch: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                workers: workers.max(1),
+                max_batch: max_batch.max(1),
+                queues: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Places an order exactly as [`service::place_order`] does (same checks, same errors, same
+    /// idempotency), sharing a transaction with the orders placed at the same time.
+    pub async fn place(&self, buyer: Uuid, input: PlaceOrderInput) -> AppResult<Placed> {
+        let address_id = input.address_id;
+        let checked = service::check_input(input)?;
+        let (reply, answer) = oneshot::channel();
+        self.enqueue(Request {
+            buyer,
+            address_id,
+            input: checked.clone(),
+            reply,
+        })?;
+        // A worker that vanished without answering (a panic) either committed the order or
+        // not; the single path finds out through the idempotency key.
+        let reply = match answer.await.unwrap_or(Reply::Alone) {
+            Reply::Done(answer) => Some(*answer),
+            Reply::Alone => None,
+        };
+        match reply {
+            Some(Ok(answer)) => {
+                if let Some(notice) = &answer.notice {
+                    // Published from the caller's operation, once it is over.
+                    crate::realtime::live::record_notification(notice);
+                }
+                Ok(answer.placed)
+            }
+            Some(Err(err)) => Err(err),
+            None => service::place_checked(&self.inner.db, buyer, address_id, &checked).await,
+        }
+    }
+
+    fn enqueue(&self, request: Request) -> AppResult<()> {
+        let workers = u128::try_from(self.inner.workers).unwrap_or(1);
+        let slot = usize::try_from(request.buyer.as_u128() % workers).unwrap_or(0);
+        let mut queues = self
+            .inner
+            .queues
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let request = match queues.get(&slot) {
+            Some(sender) => match sender.send(request) {
+                Ok(()) => return Ok(()),
+                // Its worker died (a panic): start a new one below.
+                Err(mpsc::error::SendError(request)) => request,
+            },
+            None => request,
+        };
+        let (sender, receiver) = mpsc::unbounded_channel();
+        sender
+            .send(request)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("a new placement queue is closed")))?;
+        queues.insert(slot, sender.clone());
+        drop(queues);
+        tokio::spawn(worker(self.inner.clone(), slot, sender, receiver));
+        Ok(())
+    }
+}
+
+/// Places batches of the slot's orders until its queue is empty, then removes the queue.
+async fn worker(
+    inner: Arc<Inner>,
+    slot: usize,
+    own: mpsc::UnboundedSender<Request>,
+    mut receiver: mpsc::UnboundedReceiver<Request>,
+) {
+    loop {
+        let first = match receiver.try_recv() {
+            Ok(request) => request,
+            Err(_) => {
+                let mut queues = inner
+                    .queues
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match receiver.try_recv() {
+                    Ok(request) => request,
+                    Err(_) => {
+                        if let Entry::Occupied(entry) = queues.entry(slot)
+                            && entry.get().same_channel(&own)
+                        {
+                            entry.remove();
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        let mut batch = vec![first];
+        while batch.len() < inner.max_batch {
+            match receiver.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&inner.db, batch).await;
+    }
+}
+
+async fn commit_batch(db: &DatabaseConnection, batch: Vec<Request>) {
+    match run_batch(db, &batch).await {
+        Ok(answers) => {
+            for (request, answer) in batch.into_iter().zip(answers) {
+                let _ = request.reply.send(Reply::Done(Box::new(answer)));
+            }
+        }
+        Err(err) => {
+            if matches!(err, AppError::Internal(_)) {
+                tracing::error!(error = ?err, orders = batch.len(), "order batch failed; placing its orders one by one");
+            } else {
+                tracing::debug!(error = ?err, orders = batch.len(), "order batch failed; placing its orders one by one");
+            }
+            for request in batch {
+                let _ = request.reply.send(Reply::Alone);
+            }
+        }
+    }
+}
+
+/// An order of the batch that passed every check but stock and money.
+struct Candidate<'a> {
+    index: usize,
+    request: &'a Request,
+    address: addresses::Model,
+    location: (f64, f64),
+    /// Sorted by product id (the order the single path takes stock in).
+    lines: Vec<(products::Model, i32)>,
+    vendor: &'a vendors::Model,
+    subtotal: i64,
+    bps: i64,
+}
+
+#[derive(FromQueryResult)]
+struct StockRow {
+    id: Uuid,
+    stock: i32,
+}
+
+#[derive(FromQueryResult)]
+struct Next {
+    value: i64,
+}
+
+/// One transaction for the whole batch: an answer per request, or one error for all of them
+/// (and then nothing was written).
+async fn run_batch(
+    db: &DatabaseConnection,
+    requests: &[Request],
+) -> AppResult<Vec<AppResult<Answer>>> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let mut answers: Vec<Option<AppResult<Answer>>> = vec![None; requests.len()];
+
+    // Idempotency: keys used by earlier orders, then repeats within this batch.
+    let earlier: HashMap<(Uuid, String), orders::Model> = orders::Entity::find()
+        .filter(orders::Column::BuyerId.is_in(distinct(requests.iter().map(|r| r.buyer))))
+        .filter(
+            orders::Column::IdempotencyKey
+                .is_in(distinct(requests.iter().map(|r| r.input.key.clone()))),
+        )
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|o| ((o.buyer_id, o.idempotency_key.clone()), o))
+        .collect();
+    let mut first_with_key: HashMap<(Uuid, &str), usize> = HashMap::new();
+    let mut same_as: Vec<(usize, usize)> = Vec::new();
+    let mut fresh: Vec<usize> = Vec::new();
+    for (i, request) in requests.iter().enumerate() {
+        let key = (request.buyer, request.input.key.clone());
+        if let Some(order) = earlier.get(&key) {
+            answers[i] = Some(if order.request_hash == request.input.hash {
+                Ok(Answer {
+                    placed: Placed {
+                        order: order.clone(),
+                        created: false,
+                    },
+                    notice: None,
+                })
+            } else {
+                Err(service::key_reused())
+            });
+        } else if let Some(&j) = first_with_key.get(&(request.buyer, request.input.key.as_str())) {
+            if requests[j].input.hash == request.input.hash {
+                same_as.push((i, j));
+            } else {
+                answers[i] = Some(Err(service::key_reused()));
+            }
+        } else {
+            first_with_key.insert((request.buyer, request.input.key.as_str()), i);
+            fresh.push(i);
+        }
+    }
+
+    // Everything the fresh orders need, one query per table; products locked in id order.
+    let found_addresses: HashMap<Uuid, addresses::Model> = if fresh.is_empty() {
+        HashMap::new()
+    } else {
+        addresses::Entity::find()
+            .filter(
+                addresses::Column::Id
+                    .is_in(distinct(fresh.iter().map(|&i| requests[i].address_id))),
+            )
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect()
+    };
+    let product_ids = distinct(
+        fresh
+            .iter()
+            .flat_map(|&i| requests[i].input.lines.iter().map(|l| l.product_id)),
+    );
+    let found_products: HashMap<Uuid, products::Model> = if product_ids.is_empty() {
+        HashMap::new()
+    } else {
+        let query = products::Entity::find()
+            .filter(products::Column::Id.is_in(product_ids))
+            .order_by_asc(products::Column::Id);
+        let query = match backend {
+            DbBackend::Postgres => query.lock_exclusive(),
+            // One writer at a time: nobody changes them until this transaction ends.
+            _ => query,
+        };
+        query
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    let vendor_ids = distinct(found_products.values().map(|p| p.vendor_id));
+    let found_vendors: HashMap<Uuid, vendors::Model> = if vendor_ids.is_empty() {
+        HashMap::new()
+    } else {
+        vendors::Entity::find()
+            .filter(vendors::Column::Id.is_in(vendor_ids))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect()
+    };
+    let default_bps = if found_vendors.values().any(|v| v.commission_bps.is_none()) {
+        Some(settings::get(&txn, Setting::CommissionRateBps).await?)
+    } else {
+        None
+    };
+
+    // The checks that need no lock, in the single path's order.
+    let mut candidates = Vec::with_capacity(fresh.len());
+    for &i in &fresh {
+        let request = &requests[i];
+        let checked = (|| -> AppResult<Candidate<'_>> {
+            let address = found_addresses
+                .get(&request.address_id)
+                .filter(|a| a.user_id == request.buyer)
+                .cloned()
+                .ok_or_else(service::no_such_address)?;
+            let location = service::delivery_location(&address)?;
+            let (mut lines, vendor_id) =
+                service::order_lines(&request.input.lines, &found_products)?;
+            let vendor = found_vendors
+                .get(&vendor_id)
+                .ok_or_else(|| AppError::not_found("vendor"))?;
+            let subtotal = service::check_order(request.buyer, vendor, &lines, location)?;
+            let bps = match vendor.commission_bps {
+                Some(bps) => i64::from(bps),
+                None => default_bps.ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!("the commission rate was not read"))
+                })?,
+            };
+            if subtotal <= 0 {
+                // What the hold of the single path answers.
+                return Err(AppError::bad_input("amount", "must be more than zero"));
+            }
+            lines.sort_by_key(|(p, _)| p.id);
+            Ok(Candidate {
+                index: i,
+                request,
+                address,
+                location,
+                lines,
+                vendor,
+                subtotal,
+                bps,
+            })
+        })();
+        match checked {
+            Ok(candidate) => candidates.push(candidate),
+            Err(err) => answers[i] = Some(Err(err)),
+        }
+    }
+
+    // Stock, then money, in arrival order, against the locked rows.
+    let wallets =
+        ledger::lock_wallets(&txn, &distinct(candidates.iter().map(|c| c.request.buyer))).await?;
+    let mut stock: HashMap<Uuid, i32> = found_products.values().map(|p| (p.id, p.stock)).collect();
+    let mut available: HashMap<Uuid, i64> = wallets
+        .iter()
+        .map(|(owner, w)| (*owner, w.available.balance))
+        .collect();
+    let mut accepted = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let short = candidate.lines.iter().find_map(|(product, quantity)| {
+            let left = stock.get(&product.id).copied().unwrap_or(0);
+            (left < *quantity).then(|| service::sold_out(product, left))
+        });
+        if let Some(err) = short {
+            answers[candidate.index] = Some(Err(err));
+            continue;
+        }
+        let balance = available
+            .get(&candidate.request.buyer)
+            .copied()
+            .unwrap_or(0);
+        if balance < candidate.subtotal {
+            answers[candidate.index] = Some(Err(AppError::InsufficientFunds(
+                "your wallet balance is too low; recharge it first".into(),
+            )));
+            continue;
+        }
+        available.insert(candidate.request.buyer, balance - candidate.subtotal);
+        for (product, quantity) in &candidate.lines {
+            if let Some(left) = stock.get_mut(&product.id) {
+                *left -= *quantity;
+            }
+        }
+        accepted.push(candidate);
+    }
+
+    let now = Utc::now().trunc_subsecs(6);
+    if !accepted.is_empty() {
+        take_stock(&txn, &found_products, &stock, now).await?;
+        let numbers = next_order_numbers(&txn, accepted.len()).await?;
+        let order_ids: Vec<Uuid> = accepted.iter().map(|_| Uuid::new_v4()).collect();
+        let holds = escrow::hold_locked(
+            &txn,
+            &wallets,
+            accepted
+                .iter()
+                .zip(&order_ids)
+                .map(|(c, id)| NewHold {
+                    user_id: c.request.buyer,
+                    amount: c.subtotal,
+                    reference: service::hold_reference(*id),
+                })
+                .collect(),
+        )
+        .await
+        .map_err(|err| match err {
+            AppError::InsufficientFunds(_) => AppError::internal(anyhow::anyhow!(
+                "a batched hold was refused after being decided: {err:?}"
+            )),
+            other => other,
+        })?;
+        if holds.len() != accepted.len() || numbers.len() != accepted.len() {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "the batch got fewer holds or numbers than orders"
+            )));
+        }
+
+        let mut order_rows = Vec::with_capacity(accepted.len());
+        let mut item_rows = Vec::new();
+        let mut history_rows = Vec::with_capacity(accepted.len());
+        let mut notice_rows = Vec::with_capacity(accepted.len());
+        let mut tasks = Vec::with_capacity(accepted.len());
+        for (((candidate, id), hold), number) in
+            accepted.into_iter().zip(order_ids).zip(holds).zip(numbers)
+        {
+            let order = service::new_order(NewOrder {
+                id,
+                number: service::order_number(now, number),
+                buyer: candidate.request.buyer,
+                vendor_id: candidate.vendor.id,
+                subtotal: candidate.subtotal,
+                bps: candidate.bps,
+                hold_id: hold.id,
+                address: candidate.address,
+                location: candidate.location,
+                input: &candidate.request.input,
+                now,
+            });
+            // Lines in the buyer's order, as the single path stores them.
+            let mut lines = Vec::with_capacity(candidate.lines.len());
+            for line in &candidate.request.input.lines {
+                if let Some(found) = candidate
+                    .lines
+                    .iter()
+                    .find(|(p, _)| p.id == line.product_id)
+                {
+                    lines.push(found.clone());
+                }
+            }
+            item_rows.extend(service::item_rows(id, &lines));
+            history_rows.push(service::history_row(
+                &order,
+                None,
+                OrderActor::Buyer,
+                Some(candidate.request.buyer),
+                None,
+            ));
+            let (title, body) = service::placed_notice(&order);
+            let notice = notices::new_notification(
+                candidate.vendor.user_id,
+                service::PLACED_KIND,
+                title,
+                body,
+                Some(id),
+            );
+            notice_rows.push(notice.clone());
+            tasks.push(service::placed_email(id));
+            answers[candidate.index] = Some(Ok(Answer {
+                placed: Placed {
+                    order: order.clone(),
+                    created: true,
+                },
+                notice: Some(notice),
+            }));
+            order_rows.push(orders::ActiveModel::from(order));
+        }
+        insert_chunks::<orders::Entity>(&txn, order_rows).await?;
+        insert_chunks::<order_items::Entity>(&txn, item_rows).await?;
+        insert_chunks::<entity::order_status_history::Entity>(&txn, history_rows).await?;
+        notices::insert_all(&txn, &notice_rows).await?;
+        queue::enqueue_all(&txn, &tasks).await?;
+    }
+    txn.commit().await?;
+
+    // A repeated key answers what its first use got.
+    for (i, j) in same_as {
+        answers[i] = answers[j].clone().map(|answer| {
+            answer.map(|a| Answer {
+                placed: Placed {
+                    order: a.placed.order,
+                    created: false,
+                },
+                notice: None,
+            })
+        });
+    }
+    answers
+        .into_iter()
+        .map(|answer| {
+            answer.ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("an order of the batch got no answer"))
+            })
+        })
+        .collect()
+}
+
+fn distinct<T: Eq + std::hash::Hash + Ord + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    let mut out: Vec<T> = items.filter(|item| seen.insert(item.clone())).collect();
+    out.sort();
+    out
+}
+
+/// Sets every product whose stock the batch took to what is left, in ONE statement, checked
+/// row by row against the stock it must leave (the rows are locked, so it always matches; if
+/// not, the batch fails and writes nothing).
+async fn take_stock(
+    conn: &impl ConnectionTrait,
+    locked: &HashMap<Uuid, products::Model>,
+    left: &HashMap<Uuid, i32>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    let mut taken: Vec<(Uuid, i32, i32)> = left
+        .iter()
+        .filter_map(|(id, after)| {
+            let before = locked.get(id)?.stock;
+            (*after != before).then_some((*id, before - *after, *after))
+        })
+        .collect();
+    taken.sort_by_key(|(id, _, _)| *id);
+    let backend = conn.get_database_backend();
+    for chunk in taken.chunks(1000) {
+        let mut values: Vec<sea_orm::Value> = vec![now.into()];
+        let mut cases = String::new();
+        for (id, quantity, _) in chunk {
+            values.push((*id).into());
+            values.push((*quantity).into());
+            let n = values.len();
+            cases.push_str(&format!(" WHEN ${} THEN ${n}", n - 1));
+        }
+        let first = values.len() + 1;
+        let ids: Vec<String> = (first..first + chunk.len())
+            .map(|n| format!("${n}"))
+            .collect();
+        values.extend(chunk.iter().map(|(id, _, _)| sea_orm::Value::from(*id)));
+        let sql = format!(
+            "UPDATE products SET stock = stock - CASE id{cases} ELSE 0 END, updated_at = $1 \
+             WHERE id IN ({}) RETURNING id, stock",
+            ids.join(", ")
+        );
+        let rows = StockRow::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            portable(backend, &sql),
+            values,
+        ))
+        .all(conn)
+        .await?;
+        let expected: HashMap<Uuid, i32> = chunk.iter().map(|(id, _, a)| (*id, *a)).collect();
+        let exact = rows.len() == chunk.len()
+            && rows
+                .iter()
+                .all(|row| expected.get(&row.id) == Some(&row.stock));
+        if !exact {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "products changed while locked"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `n` new order numbers, ascending: from the sequence on PostgreSQL; on SQLite, the counter
+/// row bumped once by `n` (one writer: the numbers in between are this batch's).
+async fn next_order_numbers(conn: &impl ConnectionTrait, n: usize) -> AppResult<Vec<i64>> {
+    let backend = conn.get_database_backend();
+    let count = i64::try_from(n).map_err(AppError::internal)?;
+    let mut numbers: Vec<i64> = match backend {
+        DbBackend::Postgres => Next::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            "SELECT nextval('order_number_seq') AS value FROM generate_series(1, $1)",
+            [count.into()],
+        ))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| row.value)
+        .collect(),
+        _ => {
+            let last = Next::find_by_statement(Statement::from_sql_and_values(
+                backend,
+                "UPDATE counters SET value = value + ?1 WHERE name = 'order_number' RETURNING value",
+                [count.into()],
+            ))
+            .one(conn)
+            .await?
+            .map(|row| row.value)
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("the order-number counter is missing"))
+            })?;
+            (last - count + 1..=last).collect()
+        }
+    };
+    numbers.sort_unstable();
+    if numbers.len() != n {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "asked for {n} order numbers, got {}",
+            numbers.len()
+        )));
+    }
+    Ok(numbers)
+}
+
+async fn insert_chunks<E>(conn: &impl ConnectionTrait, rows: Vec<E::ActiveModel>) -> AppResult<()>
+where
+    E: sea_orm::EntityTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+        E::insert_many(chunk).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
