@@ -393,7 +393,7 @@ async fn store_message(
     sender: Uuid,
     body: String,
     attachment: Option<&Upload>,
-) -> AppResult<chat_messages::Model> {
+) -> AppResult<service::StoredMessage> {
     let id = Uuid::new_v4();
     let key = match attachment {
         Some(upload) => {
@@ -410,9 +410,9 @@ async fn store_message(
     };
     let stored = async {
         let txn = state.db.begin().await?;
-        let message = service::send_message(&txn, access, sender, id, body, key.clone()).await?;
+        let stored = service::store_message(&txn, access, sender, id, body, key.clone()).await?;
         txn.commit().await?;
-        AppResult::Ok(message)
+        AppResult::Ok(stored)
     }
     .await;
     if stored.is_err()
@@ -447,7 +447,7 @@ impl ChatMutation {
         let state = ctx.state();
         let access = service::access(&state.db, &viewer, room_id).await?;
         let body = service::check_body(input.body.as_deref(), input.attachment.is_some())?;
-        let message = store_message(
+        let stored = store_message(
             ctx,
             state,
             &access,
@@ -456,7 +456,10 @@ impl ChatMutation {
             input.attachment.as_ref(),
         )
         .await?;
-        state.wake_worker();
+        if stored.emails_queued {
+            state.wake_worker();
+        }
+        let message = stored.message;
         events::publish(
             state,
             room_id,
