@@ -137,9 +137,11 @@ pub async fn send_message(
     body: String,
     attachment_key: Option<String>,
 ) -> AppResult<chat_messages::Model> {
-    Ok(store_message(conn, access, sender, id, body, attachment_key)
-        .await?
-        .message)
+    Ok(
+        store_message(conn, access, sender, id, body, attachment_key)
+            .await?
+            .message,
+    )
 }
 
 /// What [`store_message`] did.

@@ -256,9 +256,7 @@ async fn run_group(
         };
         if !per_viewer {
             let pass = NeutralPass::default();
-            let response = fanout
-                .resolve(&request, pass.clone(), replay.clone())
-                .await;
+            let response = fanout.resolve(&request, pass.clone(), replay.clone()).await;
             if pass.viewer_was_read() {
                 per_viewer = true;
             } else {

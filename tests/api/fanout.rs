@@ -55,12 +55,13 @@ async fn buyer_vendor_and_admin_on_one_room_get_the_same_correct_message() {
 async fn a_viewer_dependent_field_is_resolved_for_each_subscriber() {
     let _redis = REDIS_SESSIONS.read().await;
     let (app, c, server) = started().await;
-    let query =
-        "subscription($r: ID!) { messageAdded(roomId: $r) { body room { unreadCount } } }";
+    let query = "subscription($r: ID!) { messageAdded(roomId: $r) { body room { unreadCount } } }";
     let mut buyer = Ws::connect(&server, &c.buyer.access_token).await;
     buyer.subscribe("m", query, json!({ "r": c.room_id })).await;
     let mut vendor = Ws::connect(&server, &c.shop.owner.access_token).await;
-    vendor.subscribe("m", query, json!({ "r": c.room_id })).await;
+    vendor
+        .subscribe("m", query, json!({ "r": c.room_id }))
+        .await;
     let mut admin = Ws::connect(&server, &c.admin.access_token).await;
     admin.subscribe("m", query, json!({ "r": c.room_id })).await;
     let unread = |payload: serde_json::Value| {
@@ -120,16 +121,22 @@ async fn a_completed_subscription_stops_while_the_rest_of_its_group_goes_on() {
     let (app, c, server) = started().await;
     let query = "subscription($r: ID!) { messageAdded(roomId: $r) { body } }";
     let mut leaving = Ws::connect(&server, &c.buyer.access_token).await;
-    leaving.subscribe("m", query, json!({ "r": c.room_id })).await;
-    let mut staying = Ws::connect(&server, &c.buyer.access_token).await;
-    staying.subscribe("m", query, json!({ "r": c.room_id })).await;
-
     leaving
-        .send(json!({ "id": "m", "type": "complete" }))
+        .subscribe("m", query, json!({ "r": c.room_id }))
         .await;
+    let mut staying = Ws::connect(&server, &c.buyer.access_token).await;
+    staying
+        .subscribe("m", query, json!({ "r": c.room_id }))
+        .await;
+
+    leaving.send(json!({ "id": "m", "type": "complete" })).await;
     // Handled in order: once the pong is back, the subscription is gone.
     leaving
-        .subscribe("n", "subscription { notificationAdded { kind } }", json!({}))
+        .subscribe(
+            "n",
+            "subscription { notificationAdded { kind } }",
+            json!({}),
+        )
         .await;
     send(&app, &c.shop.owner, &c.room_id, "after")
         .await

@@ -301,7 +301,11 @@ fn sequence(frame: &str) -> Option<u64> {
         .take_while(|b| b.is_ascii_digit());
     let mut n: Option<u64> = None;
     for digit in digits {
-        n = Some(n.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(digit - b'0'))?);
+        n = Some(
+            n.unwrap_or(0)
+                .checked_mul(10)?
+                .checked_add(u64::from(digit - b'0'))?,
+        );
     }
     n
 }
