@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _,
-    sea_query::{OnConflict, Query},
+    sea_query::{Expr, ExprTrait as _, OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -137,6 +137,31 @@ pub async fn send_message(
     body: String,
     attachment_key: Option<String>,
 ) -> AppResult<chat_messages::Model> {
+    Ok(
+        store_message(conn, access, sender, id, body, attachment_key)
+            .await?
+            .message,
+    )
+}
+
+/// What [`store_message`] did.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub message: chat_messages::Model,
+    /// Whether an email job was queued (the caller wakes the worker after the commit only
+    /// then: most recipients are online, and a needless wake-up costs a write on `jobs`).
+    pub emails_queued: bool,
+}
+
+/// [`send_message`], also telling whether an email job was queued.
+pub async fn store_message(
+    conn: &impl ConnectionTrait,
+    access: &RoomAccess,
+    sender: Uuid,
+    id: Uuid,
+    body: String,
+    attachment_key: Option<String>,
+) -> AppResult<StoredMessage> {
     let at = now();
     let message = chat_messages::Model {
         id,
@@ -166,6 +191,7 @@ pub async fn send_message(
     };
     let number = &access.order.number;
     let online_since = Utc::now() - Duration::minutes(ONLINE_WINDOW_MINUTES);
+    let mut emails_queued = false;
     for user in parties(conn, &access.order).await? {
         if user == sender {
             continue;
@@ -180,9 +206,12 @@ pub async fn send_message(
         )
         .await?;
         let recently_online = users::Entity::find_by_id(user)
+            .select_only()
+            .column(users::Column::LastSeenAt)
+            .into_tuple::<Option<DateTime<Utc>>>()
             .one(conn)
             .await?
-            .and_then(|u| u.last_seen_at)
+            .flatten()
             .is_some_and(|seen| seen >= online_since);
         if !recently_online {
             queue::enqueue(
@@ -192,9 +221,13 @@ pub async fn send_message(
                 },
             )
             .await?;
+            emails_queued = true;
         }
     }
-    Ok(message)
+    Ok(StoredMessage {
+        message,
+        emails_queued,
+    })
 }
 
 /// Moves `user`'s read position in `room_id` to `at` (never backwards).
@@ -204,38 +237,23 @@ pub async fn set_read(
     user_id: Uuid,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let existing = chat_reads::Entity::find_by_id((room_id, user_id))
-        .one(conn)
-        .await?;
-    match existing {
-        Some(read) if read.last_read_at >= at => {}
-        Some(_) => {
-            chat_reads::Entity::update_many()
-                .col_expr(
-                    chat_reads::Column::LastReadAt,
-                    sea_orm::sea_query::Expr::value(at),
-                )
-                .filter(chat_reads::Column::RoomId.eq(room_id))
-                .filter(chat_reads::Column::UserId.eq(user_id))
-                .filter(chat_reads::Column::LastReadAt.lt(at))
-                .exec(conn)
-                .await?;
-        }
-        None => {
-            chat_reads::Entity::insert(chat_reads::ActiveModel {
-                room_id: Set(room_id),
-                user_id: Set(user_id),
-                last_read_at: Set(at),
-            })
-            .on_conflict(
-                OnConflict::columns([chat_reads::Column::RoomId, chat_reads::Column::UserId])
-                    .update_column(chat_reads::Column::LastReadAt)
-                    .to_owned(),
+    // One statement (it runs for every message sent): insert, or move forward only.
+    chat_reads::Entity::insert(chat_reads::ActiveModel {
+        room_id: Set(room_id),
+        user_id: Set(user_id),
+        last_read_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::columns([chat_reads::Column::RoomId, chat_reads::Column::UserId])
+            .update_column(chat_reads::Column::LastReadAt)
+            .action_and_where(
+                Expr::col((chat_reads::Entity, chat_reads::Column::LastReadAt))
+                    .lt(Expr::cust("excluded.last_read_at")),
             )
-            .exec_without_returning(conn)
-            .await?;
-        }
-    }
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }
 

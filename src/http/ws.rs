@@ -14,7 +14,9 @@
 //!
 //! Subscriptions authorize when they are subscribed and then join a fan-out group
 //! (`realtime::fanout`): each event is resolved and serialized once per group and this
-//! handler only wraps the shared bytes in its frame. Queries and mutations sent over the socket
+//! handler only splices the shared bytes after the subscription's prebuilt frame prefix
+//! (`{"type":"next","id":…,"payload":`). Frames that are ready together (one event for several
+//! subscriptions of the socket, or a backlog) are written with one flush. Queries and mutations sent over the socket
 //! run like HTTP ones. Each operation gets a fresh DataLoader, not one per connection: loaders
 //! only batch, and a connection that lives for hours must not serve rows cached at its start.
 //! Messages of one connection are handled in order, so a client's `ping` after `subscribe`
@@ -34,7 +36,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use entity::users;
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::{Value, json};
 use tokio_stream::{
@@ -53,6 +55,9 @@ pub use crate::realtime::fanout::OPEN_SUBSCRIPTIONS;
 /// How often an open, signed-in connection refreshes its user's `last_seen_at` (so chat
 /// notifications are not emailed to someone who is online).
 const SEEN_EVERY: Duration = Duration::from_secs(60);
+
+/// At most this many frames are written before the socket is flushed.
+const MAX_BATCH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
@@ -99,8 +104,9 @@ pub async fn get_or_upgrade(
 fn upgrade(http: HttpState, ws: WebSocketUpgrade, shutdown: Option<Shutdown>) -> HttpResponse {
     let ws = ws
         .protocols(["graphql-transport-ws", "graphql-ws"])
-        // Small buffers: most connections are idle subscriptions.
-        .read_buffer_size(8 * 1024)
+        // Small buffers: most connections are idle subscriptions, and what clients send is
+        // small (a longer message is simply read in several chunks).
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(8 * 1024);
     let protocol = match ws.selected_protocol().map(|p| p.as_bytes()) {
         Some(b"graphql-ws") => Protocol::Legacy,
@@ -118,7 +124,7 @@ fn upgrade(http: HttpState, ws: WebSocketUpgrade, shutdown: Option<Shutdown>) ->
             auth: None,
             expires: None,
             results: StreamMap::new(),
-            members: HashMap::new(),
+            subscriptions: HashMap::new(),
             stop,
         }
         .run();
@@ -133,6 +139,15 @@ fn upgrade(http: HttpState, ws: WebSocketUpgrade, shutdown: Option<Shutdown>) ->
 /// Why a connection is closed.
 struct Close(u16, &'static str);
 
+/// One live subscription of a connection.
+struct Subscription {
+    /// `{"type":"next","id":"<id>","payload":` (legacy: `data`): a result's bytes and a `}`
+    /// complete the frame.
+    prefix: Box<str>,
+    /// Held for its `Drop`, which leaves the fan-out group.
+    _membership: Membership,
+}
+
 struct Connection {
     http: HttpState,
     socket: WebSocket,
@@ -140,8 +155,9 @@ struct Connection {
     /// Set by `connection_init`.
     auth: Option<Auth>,
     expires: Option<DateTime<Utc>>,
-    results: StreamMap<String, BroadcastStream<Arc<str>>>,
-    members: HashMap<String, Membership>,
+    /// Keyed by subscription id (shared with `subscriptions`, so yielding one is no copy).
+    results: StreamMap<Arc<str>, BroadcastStream<Arc<str>>>,
+    subscriptions: HashMap<Arc<str>, Subscription>,
     /// Cancelled when the server shuts down.
     stop: CancellationToken,
 }
@@ -157,7 +173,7 @@ impl Connection {
             let _ = self.socket.send(Message::Close(Some(frame))).await;
         }
         self.touch_last_seen().await;
-        // Dropping the memberships leaves the groups.
+        // Dropping the subscriptions leaves the groups.
     }
 
     /// Serves until the client leaves (`None`) or the connection must be closed.
@@ -186,27 +202,9 @@ impl Connection {
                         expiry.as_mut().reset(tokio::time::Instant::now() + left);
                     }
                 }
-                Some((id, result)) = self.results.next(), if !self.results.is_empty() => {
-                    match result {
-                        Ok(payload) => {
-                            if self.expires.is_some_and(|e| e <= Utc::now()) {
-                                return Some(Close(4403, "Forbidden: the access token expired"));
-                            }
-                            let kind = match self.protocol {
-                                Protocol::Transport => "next",
-                                Protocol::Legacy => "data",
-                            };
-                            let frame = format!(
-                                r#"{{"id":{},"type":"{kind}","payload":{payload}}}"#,
-                                Value::String(id)
-                            );
-                            if self.socket.send(Message::Text(frame.into())).await.is_err() {
-                                return None;
-                            }
-                        }
-                        Err(BroadcastStreamRecvError::Lagged(skipped)) => {
-                            tracing::warn!(%id, skipped, "a slow subscriber skipped events");
-                        }
+                Some(first) = self.results.next(), if !self.results.is_empty() => {
+                    if let Err(close) = self.deliver(first).await {
+                        return close;
                     }
                 }
                 () = &mut init_deadline, if self.auth.is_none() => {
@@ -221,6 +219,46 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Writes `first` and the results already waiting behind it (up to [`MAX_BATCH`]), then
+    /// flushes once. `Err` ends the connection (with a close frame, or none when it is gone).
+    async fn deliver(
+        &mut self,
+        first: (Arc<str>, Result<Arc<str>, BroadcastStreamRecvError>),
+    ) -> Result<(), Option<Close>> {
+        if self.expires.is_some_and(|e| e <= Utc::now()) {
+            return Err(Some(Close(4403, "Forbidden: the access token expired")));
+        }
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some((id, result)) = next.take() {
+            match result {
+                Ok(payload) => {
+                    if let Some(subscription) = self.subscriptions.get(&id) {
+                        let prefix = &subscription.prefix;
+                        let mut frame = String::with_capacity(prefix.len() + payload.len() + 1);
+                        frame.push_str(prefix);
+                        frame.push_str(&payload);
+                        frame.push('}');
+                        if self.socket.feed(Message::Text(frame.into())).await.is_err() {
+                            return Err(None);
+                        }
+                        written += 1;
+                    }
+                }
+                Err(BroadcastStreamRecvError::Lagged(skipped)) => {
+                    tracing::warn!(%id, skipped, "a slow subscriber skipped events");
+                }
+            }
+            if written < MAX_BATCH {
+                next = self.results.next().now_or_never().flatten();
+            }
+        }
+        if self.socket.flush().await.is_err() {
+            return Err(None);
+        }
+        Ok(())
     }
 
     async fn send(&mut self, message: Value) -> bool {
@@ -258,8 +296,8 @@ impl Connection {
             }
             (Protocol::Transport, "complete") | (Protocol::Legacy, "stop") => {
                 if let Some(id) = id {
-                    self.results.remove(&id);
-                    self.members.remove(&id);
+                    self.results.remove(id.as_str());
+                    self.subscriptions.remove(id.as_str());
                     if self.protocol == Protocol::Legacy {
                         let _ = self.send(json!({ "type": "complete", "id": id })).await;
                     }
@@ -316,7 +354,7 @@ impl Connection {
         let Some(auth) = self.auth.clone() else {
             return Some(Close(4401, "Unauthorized"));
         };
-        if self.members.contains_key(&id) {
+        if self.subscriptions.contains_key(id.as_str()) {
             return Some(Close(4409, "Subscriber for this id already exists"));
         }
         let Some(query) = payload.get("query").and_then(Value::as_str) else {
@@ -344,9 +382,24 @@ impl Connection {
         }
         match self.http.fanout.subscribe(&request, &auth).await {
             Ok(joined) => {
+                let kind = match self.protocol {
+                    Protocol::Transport => "next",
+                    Protocol::Legacy => "data",
+                };
+                let prefix = format!(
+                    r#"{{"type":"{kind}","id":{},"payload":"#,
+                    Value::String(id.clone())
+                );
+                let id: Arc<str> = id.into();
                 self.results
                     .insert(id.clone(), BroadcastStream::new(joined.results));
-                self.members.insert(id, joined.membership);
+                self.subscriptions.insert(
+                    id,
+                    Subscription {
+                        prefix: prefix.into(),
+                        _membership: joined.membership,
+                    },
+                );
                 None
             }
             Err(response) => self.send_error(&id, &response).await,

@@ -1,5 +1,11 @@
-//! Subscriber groups: one resolution and one serialization per event per (operation, variables,
-//! viewer), shared as `Arc<str>` by every member (see the module docs of `realtime`).
+//! Subscriber groups: one group per (operation, variables, topic), whoever subscribed. Each
+//! event is resolved and serialized once for the whole group when the operation does not
+//! depend on the viewer, and once per viewer of the group when it does; the bytes are shared
+//! as `Arc<str>` by every member (see the module docs of `realtime`).
+//!
+//! Inside a group, members are gathered into audiences, one per viewer (user and role), each
+//! with its own channel: an audience only ever receives what was resolved for nobody in
+//! particular or for its own viewer, so sharing a group cannot leak one user's view to another.
 //!
 //! A group lives while it has members: the last one leaving removes it from the map and stops
 //! its task, which drops its topic subscription. Joining and leaving happen under one lock, so
@@ -23,7 +29,7 @@ use crate::{
     AppState,
     auth::{Auth, jwt::role_name},
     error::AppError,
-    graphql::{AppSchema, errors::response_for, loader::new_loader},
+    graphql::{AppSchema, context::NeutralPass, errors::response_for, loader::new_loader},
 };
 
 /// Open subscriptions in this process (a gauge for `/metrics`).
@@ -37,11 +43,31 @@ struct GroupKey {
     query: String,
     operation_name: Option<String>,
     variables: String,
-    viewer: Option<(Uuid, &'static str)>,
+    topic: String,
 }
 
-struct Group {
+/// Who an audience is: a signed-in user in a role, or anonymous (`None`).
+type ViewerKey = Option<(Uuid, &'static str)>;
+
+fn viewer_key(auth: &Auth) -> ViewerKey {
+    match auth {
+        Auth::Viewer(v) => Some((v.user_id, role_name(v.role))),
+        _ => None,
+    }
+}
+
+/// The members of a group that share one viewer.
+struct Audience {
+    auth: Auth,
     sender: broadcast::Sender<Arc<str>>,
+    members: usize,
+}
+
+type Audiences = Arc<Mutex<HashMap<ViewerKey, Audience>>>;
+
+struct Group {
+    /// Shared with the group's task, which reads it once per event.
+    audiences: Audiences,
     members: usize,
     task: tokio::task::JoinHandle<()>,
 }
@@ -58,28 +84,43 @@ pub struct Fanout {
 pub struct Membership {
     fanout: Arc<Fanout>,
     key: GroupKey,
+    viewer: ViewerKey,
 }
 
 impl Drop for Membership {
     fn drop(&mut self) {
         OPEN_SUBSCRIPTIONS.fetch_sub(1, Ordering::Relaxed);
         let mut groups = self.fanout.lock();
-        if let Some(group) = groups.get_mut(&self.key) {
-            group.members -= 1;
-            if group.members == 0
-                && let Some(group) = groups.remove(&self.key)
-            {
-                group.task.abort();
+        let Some(group) = groups.get_mut(&self.key) else {
+            return;
+        };
+        {
+            let mut audiences = lock(&group.audiences);
+            if let Some(audience) = audiences.get_mut(&self.viewer) {
+                audience.members -= 1;
+                if audience.members == 0 {
+                    audiences.remove(&self.viewer);
+                }
             }
+        }
+        group.members -= 1;
+        if group.members == 0
+            && let Some(group) = groups.remove(&self.key)
+        {
+            group.task.abort();
         }
     }
 }
 
-/// What a subscriber gets: its membership and the group's shared, serialized results
-/// (`{"data":…}` or `{"errors":…}`), ready to be wrapped in a `next` frame.
+/// What a subscriber gets: its membership and its audience's shared, serialized results
+/// (`{"data":…}` or `{"errors":…}`), ready to be spliced into a `next` frame.
 pub struct Joined {
     pub membership: Membership,
     pub results: broadcast::Receiver<Arc<str>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Fanout {
@@ -93,10 +134,11 @@ impl Fanout {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<GroupKey, Group>> {
-        self.groups.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.groups)
     }
 
-    /// How many events this server's groups have resolved (each once per group).
+    /// How many times this server's groups have resolved an event (once per group and event
+    /// for operations that do not read the viewer, once per viewer for those that do).
     pub fn resolutions(&self) -> u64 {
         self.resolutions.load(Ordering::Relaxed)
     }
@@ -136,94 +178,133 @@ impl Fanout {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
-            viewer: match auth {
-                Auth::Viewer(v) => Some((v.user_id, role_name(v.role))),
-                _ => None,
-            },
+            topic,
         };
-        Ok(self.join(key, topic, request, auth))
+        Ok(self.join(key, request, auth))
     }
 
-    fn join(
-        self: &Arc<Self>,
-        key: GroupKey,
-        topic: String,
-        request: &Request,
-        auth: &Auth,
-    ) -> Joined {
+    fn join(self: &Arc<Self>, key: GroupKey, request: &Request, auth: &Auth) -> Joined {
+        let viewer = viewer_key(auth);
         let mut groups = self.lock();
-        let results = match groups.get_mut(&key) {
-            Some(group) => {
-                group.members += 1;
-                group.sender.subscribe()
-            }
+        let group = match groups.get_mut(&key) {
+            Some(group) => group,
             None => {
-                let (sender, results) = broadcast::channel(GROUP_CAPACITY);
+                let audiences = Audiences::default();
                 // Subscribed here, before the caller returns, so nothing published after
                 // `subscribe` completes is missed.
-                let events = self.state.pubsub.subscribe(&topic);
+                let events = self.state.pubsub.subscribe(&key.topic);
                 let task = tokio::spawn(run_group(
                     Arc::downgrade(self),
                     copy_request(request),
-                    auth.clone(),
-                    topic,
+                    key.topic.clone(),
                     events,
-                    sender.clone(),
+                    audiences.clone(),
                 ));
-                groups.insert(
-                    key.clone(),
-                    Group {
-                        sender,
-                        members: 1,
-                        task,
-                    },
-                );
-                results
+                groups.entry(key.clone()).or_insert(Group {
+                    audiences,
+                    members: 0,
+                    task,
+                })
             }
         };
+        group.members += 1;
+        let results = lock(&group.audiences)
+            .entry(viewer)
+            .or_insert_with(|| Audience {
+                auth: auth.clone(),
+                sender: broadcast::channel(GROUP_CAPACITY).0,
+                members: 0,
+            })
+            .join();
         OPEN_SUBSCRIPTIONS.fetch_add(1, Ordering::Relaxed);
         Joined {
             membership: Membership {
                 fanout: self.clone(),
                 key,
+                viewer,
             },
             results,
         }
     }
 }
 
-/// Resolves each event of `topic` once for the group and shares the serialized result.
+impl Audience {
+    fn join(&mut self) -> broadcast::Receiver<Arc<str>> {
+        self.members += 1;
+        self.sender.subscribe()
+    }
+}
+
+/// Resolves each event of `topic` for the group and shares the serialized results: once for
+/// everyone while the operation never reads the viewer, otherwise once per audience (from the
+/// first event that did read it on, for good: the document is the same for every event).
 async fn run_group(
     fanout: std::sync::Weak<Fanout>,
     request: Request,
-    auth: Auth,
     topic: String,
     mut events: impl futures_util::Stream<Item = Arc<str>> + Unpin,
-    sender: broadcast::Sender<Arc<str>>,
+    audiences: Audiences,
 ) {
+    let mut per_viewer = false;
     while let Some(payload) = events.next().await {
         let Some(fanout) = fanout.upgrade() else {
             return;
         };
-        fanout.resolutions.fetch_add(1, Ordering::Relaxed);
         let replay = Replay {
             topic: topic.clone(),
             payload,
         };
-        let request = copy_request(&request)
-            .data(auth.clone())
-            .data(new_loader(&fanout.state))
-            .data(replay);
-        let response = fanout.schema.execute_stream(request).next().await;
-        drop(fanout);
-        let Some(response) = response else {
-            continue; // the resolver skipped this event
-        };
-        match serde_json::to_string(&response) {
-            Ok(json) => {
-                let _ = sender.send(Arc::from(json));
+        if !per_viewer {
+            let pass = NeutralPass::default();
+            let response = fanout.resolve(&request, pass.clone(), replay.clone()).await;
+            if pass.viewer_was_read() {
+                per_viewer = true;
+            } else {
+                if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
+                    for audience in lock(&audiences).values() {
+                        let _ = audience.sender.send(json.clone());
+                    }
+                }
+                continue;
             }
-            Err(err) => tracing::error!(error = %err, %topic, "could not serialize an event"),
+        }
+        let targets: Vec<(Auth, broadcast::Sender<Arc<str>>)> = lock(&audiences)
+            .values()
+            .map(|a| (a.auth.clone(), a.sender.clone()))
+            .collect();
+        for (auth, sender) in targets {
+            let response = fanout.resolve(&request, auth, replay.clone()).await;
+            if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
+                let _ = sender.send(json);
+            }
+        }
+    }
+}
+
+impl Fanout {
+    /// Runs the group's operation on one event, as `who` (an [`Auth`] or a [`NeutralPass`]).
+    /// `None` when the resolver skipped the event.
+    async fn resolve(
+        &self,
+        request: &Request,
+        who: impl std::any::Any + Send + Sync,
+        replay: Replay,
+    ) -> Option<Response> {
+        self.resolutions.fetch_add(1, Ordering::Relaxed);
+        let request = copy_request(request)
+            .data(who)
+            .data(new_loader(&self.state))
+            .data(replay);
+        self.schema.execute_stream(request).next().await
+    }
+}
+
+fn serialize(response: &Response, topic: &str) -> Option<Arc<str>> {
+    match serde_json::to_string(response) {
+        Ok(json) => Some(Arc::from(json)),
+        Err(err) => {
+            tracing::error!(error = %err, %topic, "could not serialize an event");
+            None
         }
     }
 }

@@ -13,15 +13,19 @@
 //!   the resolver authorizes (NOT_FOUND/FORBIDDEN go back to that subscriber only), records its
 //!   topic and returns an empty stream;
 //! - the subscriber then joins the group of subscribers with the same operation, variables and
-//!   viewer. The group (one task) subscribes to the topic once and, for each payload, runs the
-//!   operation once with a [`Replay`] of that payload, serializes the result once, and hands the
-//!   same `Arc<str>` to every member, whose connection only wraps it in its `next` frame.
+//!   topic, whoever they are. The group (one task) subscribes to the topic once and, for each
+//!   payload, runs the operation once with a [`Replay`] of that payload and no caller (a
+//!   `NeutralPass`), serializes the result once, and hands the same `Arc<str>` to every member,
+//!   whose connection only splices it into its `next` frame.
 //!
-//! The viewer is always part of the group key: several fields (`ChatRoom.unreadCount`,
-//! `User.email`, `Product.inWishlist`) depend on who asks, and every topic here is private to a
-//! handful of users (a room's two parties and admins), so keying by viewer costs at most a few
-//! resolutions per event while making a leak between users impossible. 1,000 connections of
-//! the same two users on one room resolve each message twice, not 1,000 times.
+//! Some fields depend on who asks (`ChatRoom.unreadCount`, `User.email`, `Product.inWishlist`).
+//! Every resolver learns the caller through `ContextExt::auth`, which during a neutral pass
+//! answers "anonymous" and marks the pass; a group whose pass was marked discards that result
+//! and from then on resolves each event once per viewer among its members (members are kept in
+//! one audience per viewer, each with its own channel), so a viewer-dependent value never
+//! reaches another user. Replays skip authorization, which each member passed when it
+//! subscribed, and so do not read the viewer themselves: 1,000 connections of two users on one
+//! room resolve and serialize each `messageAdded { body }` once.
 //!
 //! Executed any other way (`Schema::execute_stream` without a probe or replay), the resolvers
 //! behave as ordinary per-subscriber subscriptions, so the schema stays usable on its own.

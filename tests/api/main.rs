@@ -12,6 +12,7 @@ mod authz_walk;
 mod catalog;
 mod chat;
 mod crash;
+mod fanout;
 mod fuzz;
 mod http;
 mod job_control;
