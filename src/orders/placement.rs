@@ -40,6 +40,7 @@ use crate::{
     error::{AppError, AppResult},
     jobs::queue,
     notifications::service as notices,
+    realtime::live,
     settings::service::{self as settings, Setting},
     wallet::{
         escrow::{self, NewHold},
@@ -130,8 +131,13 @@ impl PlacementQueue {
         match reply {
             Some(Ok(answer)) => {
                 if let Some(notice) = &answer.notice {
-                    // Published from the caller's operation, once it is over.
-                    crate::realtime::live::record_notification(notice);
+                    // Committed with its batch; published from the caller's operation, once it
+                    // is over, without reading anything back.
+                    let parties = live::OrderParties {
+                        buyer_id: answer.placed.order.buyer_id,
+                        vendor_user_id: notice.user_id,
+                    };
+                    live::record_committed(notice, Some(parties));
                 }
                 Ok(answer.placed)
             }

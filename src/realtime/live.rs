@@ -7,9 +7,18 @@
 //! order they announce (kinds `ORDER_*`, which the orders service writes for each placement and
 //! status change) on the order topics for `orderUpdated`.
 //!
+//! A caller that knows its rows are committed (the batched order placement answers only after
+//! its batch committed) records them with [`record_committed`], with the order's parties, so
+//! publishing them reads nothing back.
+//!
 //! Publishing never fails the operation: errors are logged.
 
-use std::{cell::RefCell, collections::BTreeSet, future::Future, sync::Arc};
+use std::{
+    cell::RefCell,
+    collections::{BTreeSet, HashMap},
+    future::Future,
+    sync::Arc,
+};
 
 use async_graphql::{
     Response,
@@ -25,23 +34,49 @@ use super::topic;
 use crate::{AppState, vendors::service as vendors};
 
 tokio::task_local! {
-    static PENDING: RefCell<Vec<notifications::Model>>;
+    static PENDING: RefCell<Pending>;
+}
+
+/// Who an order concerns: its buyer and its vendor's user (the listing topics it goes to).
+#[derive(Debug, Clone, Copy)]
+pub struct OrderParties {
+    pub buyer_id: Uuid,
+    pub vendor_user_id: Uuid,
+}
+
+/// What an operation created, in order; `true` where the row is known to be committed.
+#[derive(Default)]
+struct Pending {
+    notices: Vec<(notifications::Model, bool)>,
+    parties: HashMap<Uuid, OrderParties>,
 }
 
 /// Called by `notify` for every row it inserts; outside a publishing scope it does nothing.
 pub fn record_notification(model: &notifications::Model) {
-    let _ = PENDING.try_with(|pending| pending.borrow_mut().push(model.clone()));
+    let _ = PENDING.try_with(|pending| pending.borrow_mut().notices.push((model.clone(), false)));
+}
+
+/// Records a notification its caller knows was committed, with the parties of the order it
+/// announces (if any): publishing it then reads nothing from the database.
+pub fn record_committed(model: &notifications::Model, parties: Option<OrderParties>) {
+    let _ = PENDING.try_with(|pending| {
+        let mut pending = pending.borrow_mut();
+        if let (Some(order_id), Some(parties)) = (model.order_id, parties) {
+            pending.parties.insert(order_id, parties);
+        }
+        pending.notices.push((model.clone(), true));
+    });
 }
 
 /// Runs `work`, then publishes the notifications it created that were committed.
 pub async fn after<T>(state: &AppState, work: impl Future<Output = T>) -> T {
     let (result, pending) = PENDING
-        .scope(RefCell::new(Vec::new()), async {
+        .scope(RefCell::new(Pending::default()), async {
             let result = work.await;
             (result, PENDING.with(|p| p.take()))
         })
         .await;
-    if !pending.is_empty() {
+    if !pending.notices.is_empty() {
         publish_committed(state, pending).await;
     }
     result
@@ -107,24 +142,37 @@ pub struct OrderEvent {
     pub order_id: Uuid,
 }
 
-async fn publish_committed(state: &AppState, pending: Vec<notifications::Model>) {
-    let ids: Vec<Uuid> = pending.iter().map(|n| n.id).collect();
-    let committed: BTreeSet<Uuid> = match notifications::Entity::find()
-        .select_only()
-        .column(notifications::Column::Id)
-        .filter(notifications::Column::Id.is_in(ids))
-        .into_tuple::<Uuid>()
-        .all(&state.db)
-        .await
-    {
-        Ok(ids) => ids.into_iter().collect(),
-        Err(err) => {
-            tracing::warn!(error = %err, "could not tell which notifications were committed");
-            return;
+async fn publish_committed(state: &AppState, pending: Pending) {
+    let unsure: Vec<Uuid> = pending
+        .notices
+        .iter()
+        .filter(|(_, known)| !known)
+        .map(|(n, _)| n.id)
+        .collect();
+    let committed: BTreeSet<Uuid> = if unsure.is_empty() {
+        BTreeSet::new()
+    } else {
+        match notifications::Entity::find()
+            .select_only()
+            .column(notifications::Column::Id)
+            .filter(notifications::Column::Id.is_in(unsure))
+            .into_tuple::<Uuid>()
+            .all(&state.db)
+            .await
+        {
+            Ok(ids) => ids.into_iter().collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not tell which notifications were committed");
+                BTreeSet::new()
+            }
         }
     };
     let mut orders = BTreeSet::new();
-    for n in pending.into_iter().filter(|n| committed.contains(&n.id)) {
+    for (n, _) in pending
+        .notices
+        .into_iter()
+        .filter(|(n, known)| *known || committed.contains(&n.id))
+    {
         if n.kind.starts_with("ORDER_")
             && let Some(order_id) = n.order_id
         {
@@ -142,15 +190,16 @@ async fn publish_committed(state: &AppState, pending: Vec<notifications::Model>)
         publish_json(state, &topic::notifications(event.user_id), &event).await;
     }
     for order_id in orders {
-        order_updated(state, order_id).await;
+        match pending.parties.get(&order_id) {
+            Some(parties) => publish_order(state, order_id, *parties).await,
+            None => order_updated(state, order_id).await,
+        }
     }
 }
 
 /// Publishes that `order_id` changed, to its own topic and to the listings of its buyer, its
 /// vendor's user and admins. Call after the commit.
 pub async fn order_updated(state: &AppState, order_id: Uuid) {
-    let event = OrderEvent { order_id };
-    publish_json(state, &topic::order(order_id), &event).await;
     let order = match orders::Entity::find_by_id(order_id).one(&state.db).await {
         Ok(Some(order)) => order,
         Ok(None) => return,
@@ -159,11 +208,24 @@ pub async fn order_updated(state: &AppState, order_id: Uuid) {
             return;
         }
     };
-    publish_json(state, &topic::user_orders(order.buyer_id), &event).await;
     match vendors::find(&state.db, order.vendor_id).await {
-        Ok(vendor) => publish_json(state, &topic::user_orders(vendor.user_id), &event).await,
+        Ok(vendor) => {
+            let parties = OrderParties {
+                buyer_id: order.buyer_id,
+                vendor_user_id: vendor.user_id,
+            };
+            publish_order(state, order_id, parties).await;
+        }
         Err(err) => tracing::warn!(error = %err, %order_id, "could not load an order's vendor"),
     }
+}
+
+/// [`order_updated`] with the parties already known.
+async fn publish_order(state: &AppState, order_id: Uuid, parties: OrderParties) {
+    let event = OrderEvent { order_id };
+    publish_json(state, &topic::order(order_id), &event).await;
+    publish_json(state, &topic::user_orders(parties.buyer_id), &event).await;
+    publish_json(state, &topic::user_orders(parties.vendor_user_id), &event).await;
     publish_json(state, &topic::all_orders(), &event).await;
 }
 
