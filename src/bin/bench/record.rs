@@ -27,18 +27,24 @@ pub fn row(
     target: impl Into<String>,
     met: Option<bool>,
 ) {
-    ROWS.lock().expect("rows lock").push(Row {
-        scenario: scenario.into(),
-        result: result.into(),
-        reference: reference.into(),
-        target: target.into(),
-        met,
-    });
+    ROWS.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Row {
+            scenario: scenario.into(),
+            result: result.into(),
+            reference: reference.into(),
+            target: target.into(),
+            met,
+        });
 }
 
 /// Everything recorded so far, in order.
 pub fn take() -> Vec<Row> {
-    std::mem::take(&mut *ROWS.lock().expect("rows lock"))
+    std::mem::take(
+        &mut *ROWS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 /// What the figures were measured on.
@@ -152,6 +158,7 @@ pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
