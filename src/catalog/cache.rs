@@ -21,23 +21,30 @@ use std::{
     time::{Duration, Instant},
 };
 
-use entity::product_images;
-use uuid::Uuid;
-
-use super::search::Hit;
+use super::{graphql::ProductRow, search::ProductCursor};
 
 /// Past this many keys a map starts over (keys come from user input).
 const MAX_ENTRIES: usize = 4096;
 
-/// A cached `products` page.
-#[derive(Debug)]
+/// A cached `products` page: ready rows, so serving it clones `Arc`s and nothing else.
 pub struct CachedPage {
-    /// Up to `limit + 1` rows, as the search returned them.
-    pub hits: Vec<Hit>,
+    /// Up to `limit + 1` rows, in the search's order, with their vendors and categories (and
+    /// images, when `has_images`).
+    pub rows: Vec<(ProductCursor, Arc<ProductRow>)>,
     /// The total, when it was asked for.
     pub total: Option<i64>,
-    /// The images of every product of the page, when they were asked for.
-    pub images: Option<HashMap<Uuid, Vec<product_images::Model>>>,
+    /// Whether every row carries its images.
+    pub has_images: bool,
+}
+
+impl std::fmt::Debug for CachedPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedPage")
+            .field("rows", &self.rows.len())
+            .field("total", &self.total)
+            .field("has_images", &self.has_images)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -149,9 +156,9 @@ mod tests {
         off.put_count("all".into(), off.generation(), 1);
         assert_eq!(off.count("all"), None);
         let page = Arc::new(CachedPage {
-            hits: Vec::new(),
+            rows: Vec::new(),
             total: Some(0),
-            images: None,
+            has_images: false,
         });
         cache.put_page("p".into(), cache.generation(), page);
         assert!(cache.page("p").is_some());

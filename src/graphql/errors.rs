@@ -40,7 +40,8 @@ impl Extension for ErrorCodesExtension {
     }
 }
 
-fn annotate(mut response: Response) -> Response {
+/// Sets the code of every error of `response` (and logs internal causes).
+pub fn annotate(mut response: Response) -> Response {
     for error in &mut response.errors {
         annotate_error(error);
     }

@@ -257,7 +257,8 @@ impl ExtensionFactory for Limits {
 
 struct LimitsExtension(DocumentLimits);
 
-fn server_error(error: AppError) -> ServerError {
+/// A refusal as the engine's error type, with the `AppError` as its source (for its code).
+pub fn server_error(error: AppError) -> ServerError {
     let mut server_error = ServerError::new(error.to_string(), None);
     server_error.source = Some(Arc::new(error));
     server_error

@@ -40,6 +40,38 @@ impl GraphqlMetricsExtension {
     }
 }
 
+/// Records one operation: its label (`anonymous` when unnamed and fine, `invalid` when it never
+/// got a name and failed), its time since `started`, and the codes of its errors (set by
+/// `errors::annotate` before this runs).
+pub fn record(operation: Option<&str>, started: Instant, response: &Response) {
+    let codes: Vec<&str> = response
+        .errors
+        .iter()
+        .map(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .and_then(|code| match code {
+                    async_graphql::Value::String(code) => Some(code.as_str()),
+                    _ => None,
+                })
+                .unwrap_or("UNKNOWN")
+        })
+        .collect();
+    let operation = operation.unwrap_or(if response.errors.is_empty() {
+        "anonymous"
+    } else {
+        "invalid"
+    });
+    metrics::record_graphql(operation, started.elapsed(), &codes);
+}
+
+/// The label of an operation the engine ran under `name`.
+pub fn executed_label(name: &str) -> &str {
+    if is_name(name) { name } else { "invalid" }
+}
+
 /// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`, at most 64 characters) is a safe label value.
 fn is_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -60,29 +92,7 @@ impl Extension for GraphqlMetricsExtension {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let codes: Vec<&str> = response
-            .errors
-            .iter()
-            .map(|error| {
-                error
-                    .extensions
-                    .as_ref()
-                    .and_then(|ext| ext.get("code"))
-                    .and_then(|code| match code {
-                        async_graphql::Value::String(code) => Some(code.as_str()),
-                        _ => None,
-                    })
-                    .unwrap_or("UNKNOWN")
-            })
-            .collect();
-        let operation = operation
-            .as_deref()
-            .unwrap_or(if response.errors.is_empty() {
-                "anonymous"
-            } else {
-                "invalid"
-            });
-        metrics::record_graphql(operation, started.elapsed(), &codes);
+        record(operation.as_deref(), started, &response);
         response
     }
 
@@ -108,7 +118,7 @@ impl Extension for GraphqlMetricsExtension {
         next: NextExecute<'_>,
     ) -> Response {
         if let Some(name) = operation_name {
-            self.set_operation(if is_name(name) { name } else { "invalid" });
+            self.set_operation(executed_label(name));
         }
         next.run(ctx, operation_name).await
     }

@@ -151,5 +151,5 @@ async fn execute(
     let auth = auth_from_headers(&http.app, headers);
     let ip = client_ip(http.app.config.trust_proxy, headers, peer.0);
     let request = request_data_from(request.into_inner(), &http.app, auth, ip);
-    http.schema.execute(request).await.into()
+    http.executor.execute(request).await.into()
 }

@@ -22,7 +22,11 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
 };
 
-use crate::{AppState, graphql::AppSchema, realtime::fanout::Fanout};
+use crate::{
+    AppState,
+    graphql::{AppSchema, executor::HttpExecutor},
+    realtime::fanout::Fanout,
+};
 
 pub use auth::auth_from_header;
 
@@ -30,18 +34,22 @@ pub use auth::auth_from_header;
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
+    /// The schema with its extensions: WebSocket operations and subscriptions.
     pub schema: AppSchema,
+    /// GraphQL over HTTP (`POST`/`GET /graphql`).
+    pub executor: HttpExecutor,
     /// This server's subscription groups.
     pub fanout: Arc<Fanout>,
 }
 
 pub fn router(app: AppState) -> Router {
-    let schema = crate::graphql::build_schema(app.clone());
+    let schemas = crate::graphql::build_schemas(app.clone());
     let max_body = app.config.max_body_bytes;
-    let fanout = Fanout::new(schema.clone(), app.clone());
+    let fanout = Fanout::new(schemas.full.clone(), app.clone());
     let state = HttpState {
         app,
-        schema,
+        schema: schemas.full,
+        executor: schemas.http,
         fanout,
     };
     Router::new()

@@ -387,3 +387,40 @@ async fn with_redis_every_instance_shares_the_counters_and_in_memory_each_counts
         assert!(third.errors.is_empty(), "{:?}", third.errors);
     }
 }
+
+#[tokio::test]
+async fn over_http_every_document_limit_refuses_with_the_same_code_and_message_as_the_schema() {
+    let app = TestApp::with_env(&[("GRAPHQL_MAX_COMPLEXITY", "200")]).await;
+    let server = start(&app).await;
+    let admin = app.admin().await;
+    let aliases: String = (0..16).map(|i| format!("m{i}: me {{ id }} ")).collect();
+    let directives = "__typename @include(if: true) ".repeat(51);
+    let refused = [
+        ("deep", nested(11)),
+        ("aliases", format!("{{ {aliases}}}")),
+        ("directives", format!("{{ {directives}}}")),
+        ("tokens", format!("{{ {} }}", "__typename ".repeat(3_001))),
+        (
+            "complexity",
+            "{ jobs(first: 50) { edges { node { id kind status attempts maxAttempts runAt lastError createdAt updatedAt finishedAt } } } }".to_owned(),
+        ),
+        ("recursion", format!("{{ {}__typename{} }}", "... on Query { ".repeat(40), " }".repeat(40))),
+    ];
+
+    for (limit, query) in refused {
+        let token = Some(admin.access_token.as_str());
+        let over_http = server.post(&query, json!({}), token).await;
+        let on_schema = app.gql(&query, json!({}), token).await;
+
+        assert_eq!(
+            over_http.code(),
+            "BAD_USER_INPUT",
+            "{limit}: {:?}",
+            over_http.errors
+        );
+        assert_eq!(over_http.errors, on_schema.errors, "{limit}");
+        assert!(over_http.data.is_null(), "{limit}: {:?}", over_http.data);
+    }
+    let legal = server.post("{ categories { id } }", json!({}), None).await;
+    assert!(legal.errors.is_empty(), "{:?}", legal.errors);
+}

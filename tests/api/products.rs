@@ -768,3 +768,46 @@ async fn the_cached_total_count_follows_listing_changes_made_here_at_once() {
     let after_delete = app.gql(count, json!({}), None).await;
     assert_eq!(after_delete.data("products")["totalCount"], 1);
 }
+
+#[tokio::test]
+async fn a_cached_page_answers_like_a_fresh_one_and_a_lone_product_loads_the_same_nested_fields() {
+    let app = TestApp::with_env(&[("CATALOG_PAGE_TTL_MS", "60000")]).await;
+    let metals = category(&app, "Metals").await;
+    let v = approved_vendor(&app, "Kabadi Ram", DELHI).await;
+    let id = product(
+        &app,
+        &v.session,
+        product_input("Copper lot", &metals, 1_000, 1),
+    )
+    .await;
+    app.gql_upload(
+        "mutation($id: ID!, $file: Upload!) { addProductImage(productId: $id, file: $file) { id } }",
+        json!({ "id": id, "file": null }),
+        Some(&v.session.access_token),
+        &[("variables.file", "a.png", PNG)],
+    )
+    .await
+    .data("addProductImage");
+    let fields = "id name price vendor { id businessName } category { id name } images { url }";
+    let page =
+        format!("{{ products(first: 10) {{ totalCount edges {{ node {{ {fields} }} }} }} }}");
+
+    let (fresh, _) = app.gql_counting(&page, json!({}), None).await;
+    let (cached, cached_cost) = app.gql_counting(&page, json!({}), None).await;
+    let lone = app
+        .gql(
+            &format!("query($id: ID!) {{ product(id: $id) {{ {fields} }} }}"),
+            json!({ "id": id }),
+            None,
+        )
+        .await;
+
+    let fresh = fresh.data("products");
+    assert_eq!(cached.data("products"), fresh);
+    assert_eq!(cached_cost, 0, "a cached page runs no SQL");
+    let node = &fresh["edges"][0]["node"];
+    assert_eq!(node["vendor"]["businessName"], "Kabadi Ram");
+    assert_eq!(node["category"]["name"], "Metals");
+    assert_eq!(node["images"].as_array().map(Vec::len), Some(1));
+    assert_eq!(&lone.data("product"), node);
+}

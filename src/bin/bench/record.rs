@@ -158,6 +158,7 @@ pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -5,5 +5,5 @@ mod products;
 
 pub use categories::{CatalogMutation, CatalogQuery, Category, CategoryInput};
 pub use products::{
-    Product, ProductImage, ProductUnit, ProductsMutation, ProductsQuery, product_page,
+    Product, ProductImage, ProductRow, ProductUnit, ProductsMutation, ProductsQuery, product_page,
 };

@@ -7,7 +7,8 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{product_images, products, reviews};
 use sea_orm::TransactionTrait as _;
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
+use uuid::Uuid;
 
 use super::Category;
 use crate::{
@@ -63,18 +64,44 @@ impl From<products::Unit> for ProductUnit {
 }
 
 /// A scrap lot a vendor sells.
-pub struct Product {
+pub struct Product(Arc<ProductRow>);
+
+/// A product with what its nested fields need, when it was read with the product (a result
+/// page joins its vendor and category and loads its images in one batch). The page cache holds
+/// these, so a cached page is served by cloning `Arc`s; a product read on its own (an order
+/// line, a review) has none of them preloaded and its fields go through the DataLoader.
+pub struct ProductRow {
     pub model: products::Model,
+    pub vendor: Option<Arc<Vendor>>,
+    pub category: Option<Arc<Category>>,
+    pub images: Option<Arc<[ProductImage]>>,
     /// From the `near` centre of the search that found it.
     pub distance_km: Option<f64>,
 }
 
 impl From<products::Model> for Product {
     fn from(model: products::Model) -> Self {
-        Self {
+        Self(Arc::new(ProductRow {
             model,
+            vendor: None,
+            category: None,
+            images: None,
             distance_km: None,
-        }
+        }))
+    }
+}
+
+impl From<Arc<ProductRow>> for Product {
+    fn from(row: Arc<ProductRow>) -> Self {
+        Self(row)
+    }
+}
+
+impl std::ops::Deref for Product {
+    type Target = ProductRow;
+
+    fn deref(&self) -> &ProductRow {
+        &self.0
     }
 }
 
@@ -116,24 +143,33 @@ impl Product {
         self.model.is_active
     }
 
-    async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
+    async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Arc<Category>>> {
+        if let Some(category) = &self.category {
+            return Ok(Some(category.clone()));
+        }
         Ok(ctx
             .loader()
             .load_one(CategoryById(self.model.category_id))
             .await?
-            .map(Category))
+            .map(|c| Arc::new(Category(c))))
     }
 
-    async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Option<Vendor>> {
+    async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Option<Arc<Vendor>>> {
+        if let Some(vendor) = &self.vendor {
+            return Ok(Some(vendor.clone()));
+        }
         Ok(ctx
             .loader()
             .load_one(VendorById(self.model.vendor_id))
             .await?
-            .map(Vendor))
+            .map(|v| Arc::new(Vendor(v))))
     }
 
     /// Pictures, in display order.
-    async fn images(&self, ctx: &Context<'_>) -> AppResult<Vec<ProductImage>> {
+    async fn images(&self, ctx: &Context<'_>) -> AppResult<Arc<[ProductImage]>> {
+        if let Some(images) = &self.images {
+            return Ok(images.clone());
+        }
         Ok(ctx
             .loader()
             .load_one(ProductImages(self.model.id))
@@ -362,9 +398,10 @@ impl From<ProductSort> for search::ProductSort {
     }
 }
 
-/// Runs a search, primes the vendor loader with the vendors it joined, and loads the nested
-/// fields the query asks for in one batch each, up front: batching by the loader's timer alone
-/// splits a big page into several batches when resolving takes longer than the timer.
+/// Runs a search (its rows come with their vendors and categories) and loads the nested fields
+/// the query asks for in one batch each, up front, into ready rows ([`ProductRow`]): batching by
+/// the loader's timer alone splits a big page into several batches when resolving takes longer
+/// than the timer. Public pages are cached as ready rows.
 pub async fn product_page(
     ctx: &Context<'_>,
     scope: Scope,
@@ -385,7 +422,7 @@ pub async fn product_page(
     let cached = page_key
         .as_deref()
         .and_then(|k| cache.page(k))
-        .filter(|p| (!want_total || p.total.is_some()) && (!want_images || p.images.is_some()));
+        .filter(|p| (!want_total || p.total.is_some()) && (!want_images || p.has_images));
     let cached = match cached {
         Some(hit) => hit,
         None => {
@@ -402,56 +439,33 @@ pub async fn product_page(
                     .iter()
                     .map(|h| ProductImages(h.product.id))
                     .collect();
-                let found = ctx.loader().loader().load(&keys).await?;
-                Some(found.into_iter().map(|(k, v)| (k.0, v)).collect())
+                Some(ctx.loader().loader().load(&keys).await?)
             } else {
                 None
             };
-            let fresh = Arc::new(CachedPage {
-                hits: result.hits,
-                total: want_total.then_some(result.total),
+            let fresh = Arc::new(ready_page(
+                result.hits,
+                want_total.then_some(result.total),
                 images,
-            });
+            ));
             if let Some(key) = page_key {
                 cache.put_page(key, generation, fresh.clone());
             }
             fresh
         }
     };
-    // Everything the nested fields need is known now: put it in the request's loader, so
-    // they cost no query (and per-user fields one query for the whole page).
-    let loader = ctx.loader();
-    let hits = &cached.hits;
-    loader
-        .feed_many(
-            hits.iter()
-                .map(|h| (VendorById(h.vendor.id), h.vendor.clone())),
-        )
-        .await;
-    loader
-        .feed_many(
-            hits.iter()
-                .map(|h| (CategoryById(h.category.id), h.category.clone())),
-        )
-        .await;
-    if let Some(images) = &cached.images {
-        loader
-            .feed_many(
-                images
-                    .iter()
-                    .map(|(id, list)| (ProductImages(*id), list.clone())),
-            )
-            .await;
-    }
+    // Per-user fields are never cached: one query for the whole page, fed to the loader.
     if let (Some(viewer), true) = (
         ctx.auth().optional_viewer()?,
         node.field("inWishlist").exists(),
     ) {
-        let keys: Vec<_> = hits
+        let loader = ctx.loader();
+        let keys: Vec<_> = cached
+            .rows
             .iter()
-            .map(|hit| InWishlist {
+            .map(|(_, row)| InWishlist {
                 user: viewer.user_id,
-                product: hit.product.id,
+                product: row.model.id,
             })
             .collect();
         let found = loader.loader().load(&keys).await?;
@@ -459,14 +473,55 @@ pub async fn product_page(
     }
     Ok(relay::connection(
         &page,
-        cached.hits.clone(),
+        cached.rows.clone(),
         cached.total.unwrap_or(0),
-        |hit| hit.cursor,
-        |hit| Product {
-            model: hit.product,
-            distance_km: hit.distance_km,
-        },
+        |(cursor, _)| *cursor,
+        |(_, row)| Product(row),
     ))
+}
+
+/// The ready rows of a page: each vendor and category wrapped once and shared by its products.
+fn ready_page(
+    hits: Vec<search::Hit>,
+    total: Option<i64>,
+    mut images: Option<HashMap<ProductImages, Vec<product_images::Model>>>,
+) -> CachedPage {
+    let mut vendors: HashMap<Uuid, Arc<Vendor>> = HashMap::new();
+    let mut categories: HashMap<Uuid, Arc<Category>> = HashMap::new();
+    let has_images = images.is_some();
+    let rows = hits
+        .into_iter()
+        .map(|hit| {
+            let vendor = vendors
+                .entry(hit.vendor.id)
+                .or_insert_with(|| Arc::new(Vendor(hit.vendor)))
+                .clone();
+            let category = categories
+                .entry(hit.category.id)
+                .or_insert_with(|| Arc::new(Category(hit.category)))
+                .clone();
+            let images = images.as_mut().map(|all| {
+                all.remove(&ProductImages(hit.product.id))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(ProductImage)
+                    .collect()
+            });
+            let row = ProductRow {
+                model: hit.product,
+                vendor: Some(vendor),
+                category: Some(category),
+                images,
+                distance_km: hit.distance_km,
+            };
+            (hit.cursor, Arc::new(row))
+        })
+        .collect();
+    CachedPage {
+        rows,
+        total,
+        has_images,
+    }
 }
 
 #[derive(Default)]
