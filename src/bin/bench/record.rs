@@ -158,7 +158,6 @@ pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
