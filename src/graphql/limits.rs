@@ -41,12 +41,32 @@ impl DocumentLimits {
         }
     }
 
-    /// Checks the text before parsing: only the token count.
+    /// Checks the text before parsing: tokens (the scan stops past the limit), then aliases and
+    /// directives, counted lexically (a `:` outside parentheses is an alias, every `@` a
+    /// directive) with the same counts and messages as [`Self::check_document`], so a refused
+    /// document costs no parse.
     pub fn check_text(&self, query: &str) -> Result<(), AppError> {
-        if exceeds_tokens(query, self.max_tokens) {
+        let scan = scan(query, self.max_tokens);
+        if scan.too_many_tokens {
             return Err(refused(format!(
                 "the document has more than {} tokens",
                 self.max_tokens
+            )));
+        }
+        self.check_counts(scan.aliases, scan.directives)
+    }
+
+    fn check_counts(&self, aliases: usize, directives: usize) -> Result<(), AppError> {
+        if aliases > self.max_aliases {
+            return Err(refused(format!(
+                "the document uses {aliases} aliases; at most {} are allowed",
+                self.max_aliases
+            )));
+        }
+        if directives > self.max_directives {
+            return Err(refused(format!(
+                "the document uses {directives} directives; at most {} are allowed",
+                self.max_directives
             )));
         }
         Ok(())
@@ -54,30 +74,8 @@ impl DocumentLimits {
 
     /// Checks a parsed document: aliases, directives, depth.
     pub fn check_document(&self, document: &ExecutableDocument) -> Result<(), AppError> {
-        let mut shape = Shape::default();
-        for (_, operation) in document.operations.iter() {
-            shape.directives += operation.node.directives.len();
-            for variable in &operation.node.variable_definitions {
-                shape.directives += variable.node.directives.len();
-            }
-            shape.count(&operation.node.selection_set.node);
-        }
-        for fragment in document.fragments.values() {
-            shape.directives += fragment.node.directives.len();
-            shape.count(&fragment.node.selection_set.node);
-        }
-        if shape.aliases > self.max_aliases {
-            return Err(refused(format!(
-                "the document uses {} aliases; at most {} are allowed",
-                shape.aliases, self.max_aliases
-            )));
-        }
-        if shape.directives > self.max_directives {
-            return Err(refused(format!(
-                "the document uses {} directives; at most {} are allowed",
-                shape.directives, self.max_directives
-            )));
-        }
+        let shape = Shape::of(document);
+        self.check_counts(shape.aliases, shape.directives)?;
         let mut depths = Depths {
             fragments: &document.fragments,
             known: HashMap::new(),
@@ -110,6 +108,23 @@ struct Shape {
 }
 
 impl Shape {
+    /// Aliases and directives of the whole document, each fragment counted once.
+    fn of(document: &ExecutableDocument) -> Self {
+        let mut shape = Self::default();
+        for (_, operation) in document.operations.iter() {
+            shape.directives += operation.node.directives.len();
+            for variable in &operation.node.variable_definitions {
+                shape.directives += variable.node.directives.len();
+            }
+            shape.count(&operation.node.selection_set.node);
+        }
+        for fragment in document.fragments.values() {
+            shape.directives += fragment.node.directives.len();
+            shape.count(&fragment.node.selection_set.node);
+        }
+        shape
+    }
+
     /// Counts syntactically: each fragment definition is counted once, where it is written.
     fn count(&mut self, set: &SelectionSet) {
         for item in &set.items {
@@ -180,14 +195,32 @@ impl<'a> Depths<'a> {
     }
 }
 
-/// True when `query` has more than `max` lexical tokens. Stops scanning as soon as it knows.
-/// Token boundaries follow the GraphQL lexer closely enough for counting: punctuators, `...`,
-/// names, numbers and strings (block strings included) are one token each; whitespace, commas
-/// and comments are none; any other character counts as one (the parser will refuse it).
+/// True when `query` has more than `max` lexical tokens.
 pub fn exceeds_tokens(query: &str, max: usize) -> bool {
+    scan(query, max).too_many_tokens
+}
+
+/// What one lexical pass over a document found.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Scan {
+    /// More than the maximum tokens (the scan stopped there; the counts below are partial).
+    too_many_tokens: bool,
+    aliases: usize,
+    directives: usize,
+}
+
+/// Scans `query` once, stopping as soon as it has more than `max_tokens` tokens. Token
+/// boundaries follow the GraphQL lexer closely enough for counting: punctuators, `...`, names,
+/// numbers and strings (block strings included) are one token each; whitespace, commas and
+/// comments are none; any other character counts as one (the parser will refuse it). In an
+/// executable document, `@` only starts a directive, and a `:` outside parentheses (arguments,
+/// variable definitions and their values are all inside them) only follows an alias.
+fn scan(query: &str, max_tokens: usize) -> Scan {
     let bytes = query.as_bytes();
     let mut i = 0;
     let mut tokens = 0usize;
+    let mut parens = 0usize;
+    let mut found = Scan::default();
     while i < bytes.len() {
         let b = bytes[i];
         match b {
@@ -220,6 +253,24 @@ pub fn exceeds_tokens(query: &str, max: usize) -> bool {
                 i += 1;
             }
             b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b'(' => {
+                parens += 1;
+                i += 1;
+            }
+            b')' => {
+                parens = parens.saturating_sub(1);
+                i += 1;
+            }
+            b':' => {
+                if parens == 0 {
+                    found.aliases += 1;
+                }
+                i += 1;
+            }
+            b'@' => {
+                found.directives += 1;
+                i += 1;
+            }
             b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
                 while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
                     i += 1;
@@ -239,11 +290,12 @@ pub fn exceeds_tokens(query: &str, max: usize) -> bool {
             }
         }
         tokens += 1;
-        if tokens > max {
-            return true;
+        if tokens > max_tokens {
+            found.too_many_tokens = true;
+            return found;
         }
     }
-    false
+    found
 }
 
 /// The extension that applies [`DocumentLimits`] to every request and subscription.
@@ -333,5 +385,26 @@ mod tests {
         assert!(check("{ x: a y: b }").is_ok());
         assert!(check("{ x: a y: b ...F } fragment F on T { z: c }").is_err());
         assert!(check("{ a @skip(if: false) b @include(if: true) c @skip(if: false) }").is_err());
+    }
+
+    #[test]
+    fn lexical_counts_match_the_parsed_document() {
+        let documents = [
+            "{ x: a y: b ...F } fragment F on T { z: c @skip(if: false) }",
+            "query Q($v: In = {a: 1, b: [2]}) @op { a(x: $v, y: {k: \"s: @\"}) { b: c } }",
+            "subscription S { m: messageAdded(roomId: \"r\") { ... on M @include(if: true) { id } } }",
+            "{ a(s: \"\"\"block: with @ and (\"\"\") # comment: @ (\n b }",
+        ];
+        for query in documents {
+            let document =
+                async_graphql::parser::parse_query(query).unwrap_or_else(|e| panic!("{e}"));
+            let shape = Shape::of(&document);
+            let lexical = scan(query, 1000);
+            assert_eq!(
+                (lexical.aliases, lexical.directives),
+                (shape.aliases, shape.directives),
+                "{query}"
+            );
+        }
     }
 }
