@@ -29,6 +29,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// The same allocator as the server binary, as the in-process scenarios serve from this one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONCURRENCY: usize = 64;
 const SECONDS: u64 = 10;
 
