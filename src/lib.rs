@@ -4,6 +4,7 @@
 //! - [`app`]: `AppState` (database, pub/sub, mailer, config) and how it is built.
 //! - [`cli`]: the subcommands (`serve`, `worker`, `migrate`, `setup-defaults`, …).
 //! - [`demo`]: `seed-demo`, a realistic demo data set.
+//! - [`batching`]: group commit, per-key queues whose workers take whatever is waiting.
 //! - [`db`]: connecting, per-backend options and the database-error classification.
 //! - [`error`]: `AppError`, the one error type, and its codes.
 //! - [`http`]: the axum router, auth header → viewer, health, graceful shutdown.
@@ -31,6 +32,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod batching;
 pub mod catalog;
 pub mod chat;
 pub mod cli;

@@ -17,10 +17,7 @@
 //! Orders of one buyer always go to the same worker, so a buyer's concurrent requests (and
 //! their idempotency keys) are decided in order, within a batch or across batches.
 
-use std::{
-    collections::{HashMap, HashSet, hash_map::Entry},
-    sync::{Arc, Mutex},
-};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{SubsecRound as _, Utc};
 use entity::{
@@ -32,11 +29,12 @@ use sea_orm::{
     FromQueryResult, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
     TransactionTrait as _,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::service::{self, CheckedInput, NewOrder, PlaceOrderInput, Placed};
 use crate::{
+    batching::BatchQueues,
     error::{AppError, AppResult},
     jobs::queue,
     notifications::service as notices,
@@ -54,20 +52,13 @@ pub const DEFAULT_MAX_BATCH: usize = 64;
 /// Rows per multi-row insert (orders have 27 columns: well under both parameter limits).
 const INSERT_CHUNK: usize = 500;
 
-/// Queues of orders waiting to be placed. Cheap to clone: clones share the queues.
+/// Queues of orders waiting to be placed (`crate::batching`, keyed by worker slot). Cheap to
+/// clone: clones share the queues.
 #[derive(Clone)]
 pub struct PlacementQueue {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
+    queues: BatchQueues<usize, Request>,
     db: DatabaseConnection,
     workers: usize,
-    max_batch: usize,
-    /// The queue of each worker slot that has a worker. A sender is only used while this lock
-    /// is held, and a worker removes its queue under the lock after seeing it empty, so no
-    /// request is ever left in a queue without a worker (the same scheme as `HoldQueue`).
-    queues: Mutex<HashMap<usize, mpsc::UnboundedSender<Request>>>,
 }
 
 struct Request {
@@ -100,13 +91,15 @@ impl PlacementQueue {
     /// A queue with `workers` parallel transactions of at most `max_batch` orders (each at
     /// least 1).
     pub fn with_options(db: DatabaseConnection, workers: usize, max_batch: usize) -> Self {
+        let batch_db = db.clone();
+        let queues = BatchQueues::new(max_batch, move |_slot, batch| {
+            let db = batch_db.clone();
+            async move { commit_batch(&db, batch).await }
+        });
         Self {
-            inner: Arc::new(Inner {
-                db,
-                workers: workers.max(1),
-                max_batch: max_batch.max(1),
-                queues: Mutex::new(HashMap::new()),
-            }),
+            queues,
+            db,
+            workers: workers.max(1),
         }
     }
 
@@ -116,12 +109,17 @@ impl PlacementQueue {
         let address_id = input.address_id;
         let checked = service::check_input(input)?;
         let (reply, answer) = oneshot::channel();
-        self.enqueue(Request {
-            buyer,
-            address_id,
-            input: checked.clone(),
-            reply,
-        })?;
+        // A buyer's orders always go to the same worker, so their keys are decided in order.
+        let slot = usize::try_from(buyer.as_u128() % self.workers as u128).unwrap_or(0);
+        self.queues.send(
+            slot,
+            Request {
+                buyer,
+                address_id,
+                input: checked.clone(),
+                reply,
+            },
+        );
         // A worker that vanished without answering (a panic) either committed the order or
         // not; the single path finds out through the idempotency key.
         let reply = match answer.await.unwrap_or(Reply::Alone) {
@@ -142,73 +140,8 @@ impl PlacementQueue {
                 Ok(answer.placed)
             }
             Some(Err(err)) => Err(err),
-            None => service::place_checked(&self.inner.db, buyer, address_id, &checked).await,
+            None => service::place_checked(&self.db, buyer, address_id, &checked).await,
         }
-    }
-
-    fn enqueue(&self, request: Request) -> AppResult<()> {
-        let workers = u128::try_from(self.inner.workers).unwrap_or(1);
-        let slot = usize::try_from(request.buyer.as_u128() % workers).unwrap_or(0);
-        let mut queues = self
-            .inner
-            .queues
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let request = match queues.get(&slot) {
-            Some(sender) => match sender.send(request) {
-                Ok(()) => return Ok(()),
-                // Its worker died (a panic): start a new one below.
-                Err(mpsc::error::SendError(request)) => request,
-            },
-            None => request,
-        };
-        let (sender, receiver) = mpsc::unbounded_channel();
-        sender
-            .send(request)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("a new placement queue is closed")))?;
-        queues.insert(slot, sender.clone());
-        drop(queues);
-        tokio::spawn(worker(self.inner.clone(), slot, sender, receiver));
-        Ok(())
-    }
-}
-
-/// Places batches of the slot's orders until its queue is empty, then removes the queue.
-async fn worker(
-    inner: Arc<Inner>,
-    slot: usize,
-    own: mpsc::UnboundedSender<Request>,
-    mut receiver: mpsc::UnboundedReceiver<Request>,
-) {
-    loop {
-        let first = match receiver.try_recv() {
-            Ok(request) => request,
-            Err(_) => {
-                let mut queues = inner
-                    .queues
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                match receiver.try_recv() {
-                    Ok(request) => request,
-                    Err(_) => {
-                        if let Entry::Occupied(entry) = queues.entry(slot)
-                            && entry.get().same_channel(&own)
-                        {
-                            entry.remove();
-                        }
-                        return;
-                    }
-                }
-            }
-        };
-        let mut batch = vec![first];
-        while batch.len() < inner.max_batch {
-            match receiver.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
-        commit_batch(&inner.db, batch).await;
     }
 }
 

@@ -12,10 +12,7 @@
 //!
 //! Inside a caller's own transaction (orders), use [`super::escrow::hold`] instead.
 
-use std::{
-    collections::{HashMap, HashSet, hash_map::Entry},
-    sync::{Arc, Mutex},
-};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{SubsecRound as _, Utc};
 use entity::{
@@ -27,11 +24,14 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _,
     TransactionTrait as _,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::ledger::{self, BatchTransfer};
-use crate::error::{AppError, AppResult};
+use crate::{
+    batching::BatchQueues,
+    error::{AppError, AppResult},
+};
 
 /// Requests one worker commits together at most, by default.
 pub const DEFAULT_MAX_BATCH: usize = 128;
@@ -39,19 +39,11 @@ pub const DEFAULT_MAX_BATCH: usize = 128;
 /// Rows per multi-row insert of holds.
 const INSERT_CHUNK: usize = 500;
 
-/// Per-wallet queues of hold requests. Cheap to clone: clones share the queues.
+/// Per-wallet queues of hold requests (`crate::batching`). Cheap to clone: clones share the
+/// queues.
 #[derive(Clone)]
 pub struct HoldQueue {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    db: DatabaseConnection,
-    max_batch: usize,
-    /// The queue of each wallet that has a worker. A sender is only used while this lock is
-    /// held, and a worker removes its queue under the lock after seeing it empty, so no request
-    /// is ever left in a queue without a worker.
-    queues: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Request>>>,
+    queues: BatchQueues<Uuid, Request>,
 }
 
 struct Request {
@@ -68,17 +60,15 @@ impl HoldQueue {
 
     /// A queue whose workers commit at most `max_batch` (at least 1) requests per transaction.
     pub fn with_max_batch(db: DatabaseConnection, max_batch: usize) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                db,
-                max_batch: max_batch.max(1),
-                queues: Mutex::new(HashMap::new()),
-            }),
-        }
+        let queues = BatchQueues::new(max_batch, move |user_id, batch| {
+            let db = db.clone();
+            async move { commit_batch(&db, user_id, batch).await }
+        });
+        Self { queues }
     }
 
     pub fn max_batch(&self) -> usize {
-        self.inner.max_batch
+        self.queues.max_batch()
     }
 
     /// Moves `amount` of `user_id`'s available balance into held, as a new hold, in its own
@@ -106,7 +96,7 @@ impl HoldQueue {
             key => key,
         };
         let (reply, answer) = oneshot::channel();
-        self.enqueue(
+        self.queues.send(
             user_id,
             Request {
                 amount,
@@ -114,75 +104,10 @@ impl HoldQueue {
                 idempotency_key,
                 reply,
             },
-        )?;
+        );
         answer.await.map_err(|_| {
             AppError::internal(anyhow::anyhow!("the hold worker stopped before answering"))
         })?
-    }
-
-    fn enqueue(&self, user_id: Uuid, request: Request) -> AppResult<()> {
-        let mut queues = self
-            .inner
-            .queues
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let request = match queues.get(&user_id) {
-            Some(sender) => match sender.send(request) {
-                Ok(()) => return Ok(()),
-                // Its worker died (a panic): start a new one below.
-                Err(mpsc::error::SendError(request)) => request,
-            },
-            None => request,
-        };
-        let (sender, receiver) = mpsc::unbounded_channel();
-        sender
-            .send(request)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("a new hold queue is closed")))?;
-        queues.insert(user_id, sender.clone());
-        drop(queues);
-        tokio::spawn(worker(self.inner.clone(), user_id, sender, receiver));
-        Ok(())
-    }
-}
-
-/// Commits batches of `user_id`'s requests until the queue is empty, then removes the queue.
-async fn worker(
-    inner: Arc<Inner>,
-    user_id: Uuid,
-    own: mpsc::UnboundedSender<Request>,
-    mut receiver: mpsc::UnboundedReceiver<Request>,
-) {
-    loop {
-        let first = match receiver.try_recv() {
-            Ok(request) => request,
-            Err(_) => {
-                let mut queues = inner
-                    .queues
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                // Senders only send under this lock: empty now means empty for good once the
-                // queue is gone from the map.
-                match receiver.try_recv() {
-                    Ok(request) => request,
-                    Err(_) => {
-                        if let Entry::Occupied(entry) = queues.entry(user_id)
-                            && entry.get().same_channel(&own)
-                        {
-                            entry.remove();
-                        }
-                        return;
-                    }
-                }
-            }
-        };
-        let mut batch = vec![first];
-        while batch.len() < inner.max_batch {
-            match receiver.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
-        commit_batch(&inner.db, user_id, batch).await;
     }
 }
 
