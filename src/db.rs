@@ -47,6 +47,26 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("apply migrations")
 }
 
+/// Rows per multi-row insert: well under SQLite's 32,766 bound parameters for our widest rows.
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts `rows` with multi-row inserts of at most [`INSERT_CHUNK`] rows each, in order (so ids
+/// of auto-numbered rows follow the order of `rows`).
+pub async fn insert_chunked<E>(
+    conn: &impl sea_orm::ConnectionTrait,
+    rows: impl IntoIterator<Item = E::ActiveModel>,
+) -> Result<(), sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+        E::insert_many(chunk).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
 pub fn is_postgres(db: &impl sea_orm::ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }

@@ -48,14 +48,7 @@ pub async fn enqueue_all(conn: &impl ConnectionTrait, tasks: &[Task]) -> AppResu
             finished_at: Set(None),
         });
     }
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        // 12 columns a row: well under both backends' bound-parameter limits.
-        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
-        jobs::Entity::insert_many(chunk)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    crate::db::insert_chunked::<jobs::Entity>(conn, rows).await?;
     Ok(ids)
 }
 

@@ -78,8 +78,9 @@ pub async fn insert_all(
     conn: &impl ConnectionTrait,
     models: &[notifications::Model],
 ) -> AppResult<()> {
-    for chunk in models.chunks(1000) {
-        let rows = chunk.iter().map(|m| notifications::ActiveModel {
+    let rows: Vec<_> = models
+        .iter()
+        .map(|m| notifications::ActiveModel {
             id: Set(m.id),
             user_id: Set(m.user_id),
             kind: Set(m.kind.clone()),
@@ -88,11 +89,9 @@ pub async fn insert_all(
             order_id: Set(m.order_id),
             read_at: Set(m.read_at),
             created_at: Set(m.created_at),
-        });
-        notifications::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
-    }
+        })
+        .collect();
+    crate::db::insert_chunked::<notifications::Entity>(conn, rows).await?;
     Ok(())
 }
 

@@ -49,9 +49,6 @@ use crate::{
 /// Orders one worker places together at most, by default.
 pub const DEFAULT_MAX_BATCH: usize = 64;
 
-/// Rows per multi-row insert (orders have 27 columns: well under both parameter limits).
-const INSERT_CHUNK: usize = 500;
-
 /// Queues of orders waiting to be placed (`crate::batching`, keyed by worker slot). Cheap to
 /// clone: clones share the queues.
 #[derive(Clone)]
@@ -468,9 +465,10 @@ async fn run_batch(
             }));
             order_rows.push(orders::ActiveModel::from(order));
         }
-        insert_chunks::<orders::Entity>(&txn, order_rows).await?;
-        insert_chunks::<order_items::Entity>(&txn, item_rows).await?;
-        insert_chunks::<entity::order_status_history::Entity>(&txn, history_rows).await?;
+        crate::db::insert_chunked::<orders::Entity>(&txn, order_rows).await?;
+        crate::db::insert_chunked::<order_items::Entity>(&txn, item_rows).await?;
+        crate::db::insert_chunked::<entity::order_status_history::Entity>(&txn, history_rows)
+            .await?;
         notices::insert_all(&txn, &notice_rows).await?;
         queue::enqueue_all(&txn, &tasks).await?;
     }
@@ -602,16 +600,4 @@ async fn next_order_numbers(conn: &impl ConnectionTrait, n: usize) -> AppResult<
         )));
     }
     Ok(numbers)
-}
-
-async fn insert_chunks<E>(conn: &impl ConnectionTrait, rows: Vec<E::ActiveModel>) -> AppResult<()>
-where
-    E: sea_orm::EntityTrait,
-{
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-        E::insert_many(chunk).exec_without_returning(conn).await?;
-    }
-    Ok(())
 }

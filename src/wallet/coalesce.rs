@@ -36,9 +36,6 @@ use crate::{
 /// Requests one worker commits together at most, by default.
 pub const DEFAULT_MAX_BATCH: usize = 128;
 
-/// Rows per multi-row insert of holds.
-const INSERT_CHUNK: usize = 500;
-
 /// Per-wallet queues of hold requests (`crate::batching`). Cheap to clone: clones share the
 /// queues.
 #[derive(Clone)]
@@ -316,26 +313,17 @@ async fn run_batch(
         answers.push(answer);
     }
 
-    let mut rows = new_holds.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<holds::ActiveModel> = rows
-            .by_ref()
-            .take(INSERT_CHUNK)
-            .map(|h| holds::ActiveModel {
-                id: Set(h.id),
-                user_id: Set(h.user_id),
-                amount: Set(h.amount),
-                status: Set(h.status),
-                reference: Set(h.reference),
-                released_amount: Set(h.released_amount),
-                created_at: Set(h.created_at),
-                settled_at: Set(h.settled_at),
-            })
-            .collect();
-        holds::Entity::insert_many(chunk)
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    let rows = new_holds.into_iter().map(|h| holds::ActiveModel {
+        id: Set(h.id),
+        user_id: Set(h.user_id),
+        amount: Set(h.amount),
+        status: Set(h.status),
+        reference: Set(h.reference),
+        released_amount: Set(h.released_amount),
+        created_at: Set(h.created_at),
+        settled_at: Set(h.settled_at),
+    });
+    crate::db::insert_chunked::<holds::Entity>(&txn, rows).await?;
     txn.commit().await?;
     Ok(answers)
 }

@@ -162,9 +162,6 @@ struct LockedRow {
     balance: i64,
 }
 
-/// Rows per multi-row insert (well under both backends' bound-parameter limits).
-const INSERT_CHUNK: usize = 500;
-
 /// Records `transfers`, all from `debit` to `credit`, inside the caller's transaction, exactly as
 /// if they were recorded one after another in the given order: each is accepted when the debit
 /// account still covers it after the ones accepted before it (always, for an account that may go
@@ -276,14 +273,8 @@ pub(crate) async fn transfer_batch(
             }
         })
         .collect();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-        // Multi-row inserts number their ids in row order, so ids follow the balance chain.
-        ledger_transfers::Entity::insert_many(chunk)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    // Multi-row inserts number their ids in row order, so ids follow the balance chain.
+    crate::db::insert_chunked::<ledger_transfers::Entity>(conn, rows).await?;
     Ok(outcomes)
 }
 
@@ -474,14 +465,8 @@ pub(crate) async fn record_locked(
             )));
         }
     }
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-        // Multi-row inserts number their ids in row order, so ids follow the balance chains.
-        ledger_transfers::Entity::insert_many(chunk)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    // Multi-row inserts number their ids in row order, so ids follow the balance chains.
+    crate::db::insert_chunked::<ledger_transfers::Entity>(conn, rows).await?;
     Ok(())
 }
 

@@ -95,18 +95,7 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
     for violation in &check.violations {
         println!("  violation: {violation}");
     }
-    record::row(
-        "ledger check after the holds",
-        format!(
-            "{} accounts, {} transfers, {} violations",
-            check.accounts_checked,
-            check.transfers_checked,
-            check.violations.len()
-        ),
-        "",
-        "0",
-        Some(check.violations.is_empty()),
-    );
+    record::ledger_check("ledger check after the holds", &check);
     db.close().await.ok();
     crate::drop_database(admin_url, &name).await
 }

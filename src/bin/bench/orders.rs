@@ -321,18 +321,7 @@ async fn scenario(url: &str, label: &str, pgbench_tps: Option<f64>) -> anyhow::R
         check.transfers_checked,
         check.violations.len()
     );
-    record::row(
-        format!("ledger check after the orders ({label})"),
-        format!(
-            "{} accounts, {} transfers, {} violations",
-            check.accounts_checked,
-            check.transfers_checked,
-            check.violations.len()
-        ),
-        "",
-        "0",
-        Some(check.violations.is_empty()),
-    );
+    record::ledger_check(format!("ledger check after the orders ({label})"), &check);
     shutdown.cancel();
     db.close().await.ok();
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -38,6 +38,22 @@ pub fn row(
         });
 }
 
+/// Records a ledger check: its counts, and met when it found no violation.
+pub fn ledger_check(scenario: impl Into<String>, check: &kabaadwala::wallet::ledger::LedgerReport) {
+    row(
+        scenario,
+        format!(
+            "{} accounts, {} transfers, {} violations",
+            check.accounts_checked,
+            check.transfers_checked,
+            check.violations.len()
+        ),
+        "",
+        "0",
+        Some(check.violations.is_empty()),
+    );
+}
+
 /// Everything recorded so far, in order.
 pub fn take() -> Vec<Row> {
     std::mem::take(
