@@ -126,24 +126,6 @@ pub async fn parties(conn: &impl ConnectionTrait, order: &orders::Model) -> AppR
     Ok([order.buyer_id, vendor.user_id])
 }
 
-/// Stores a message from `sender` (whose own read position moves to it), and notifies the
-/// order's other parties, queueing an email for those not seen lately. Runs in the caller's
-/// transaction.
-pub async fn send_message(
-    conn: &impl ConnectionTrait,
-    access: &RoomAccess,
-    sender: Uuid,
-    id: Uuid,
-    body: String,
-    attachment_key: Option<String>,
-) -> AppResult<chat_messages::Model> {
-    Ok(
-        store_message(conn, access, sender, id, body, attachment_key)
-            .await?
-            .message,
-    )
-}
-
 /// What [`store_message`] did.
 #[derive(Debug, Clone)]
 pub struct StoredMessage {
@@ -153,7 +135,9 @@ pub struct StoredMessage {
     pub emails_queued: bool,
 }
 
-/// [`send_message`], also telling whether an email job was queued.
+/// Stores a message from `sender` (whose own read position moves to it), and notifies the
+/// order's other parties, queueing an email for those not seen lately. Runs in the caller's
+/// transaction; tells whether an email job was queued.
 pub async fn store_message(
     conn: &impl ConnectionTrait,
     access: &RoomAccess,

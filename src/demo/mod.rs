@@ -4,7 +4,7 @@
 //! goes through the services: vendors register and are approved through KYC review, wallets are
 //! recharged through the ledger, orders are placed with `orders::service::place_order` and moved
 //! with `transition` (so stock, holds, releases, history and notifications are right), chat
-//! messages through `chat::service::send_message`.
+//! messages through `chat::service::store_message`.
 //!
 //! Every demo account has an email under `@demo.kabaadwala.in` and the password
 //! [`DEMO_PASSWORD`]. A database that already has demo accounts is refused unless `force`, which
@@ -527,7 +527,7 @@ async fn converse(
     let mut sent = 0;
     for (viewer, text) in [(buyer_viewer, question), (vendor_viewer, answer)] {
         let access = chat::access(&txn, &viewer, room.id).await.map_err(app)?;
-        chat::send_message(
+        chat::store_message(
             &txn,
             &access,
             viewer.user_id,

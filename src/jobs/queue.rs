@@ -33,20 +33,7 @@ pub async fn enqueue_all(conn: &impl ConnectionTrait, tasks: &[Task]) -> AppResu
         let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
         let id = Uuid::new_v4();
         ids.push(id);
-        rows.push(jobs::ActiveModel {
-            id: Set(id),
-            kind: Set(kind),
-            payload: Set(payload),
-            status: Set(JobStatus::Pending),
-            attempts: Set(0),
-            max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
-            run_at: Set(now),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            finished_at: Set(None),
-        });
+        rows.push(pending_row(id, kind, payload, now, now));
     }
     crate::db::insert_chunked::<jobs::Entity>(conn, rows).await?;
     Ok(ids)
@@ -59,8 +46,21 @@ pub async fn enqueue_at(
 ) -> AppResult<Uuid> {
     let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
     let id = Uuid::new_v4();
-    let now = Utc::now();
-    jobs::Entity::insert(jobs::ActiveModel {
+    jobs::Entity::insert(pending_row(id, kind, payload, run_at, Utc::now()))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(id)
+}
+
+/// A new PENDING job row, due at `run_at`.
+fn pending_row(
+    id: Uuid,
+    kind: String,
+    payload: serde_json::Value,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> jobs::ActiveModel {
+    jobs::ActiveModel {
         id: Set(id),
         kind: Set(kind),
         payload: Set(payload),
@@ -73,10 +73,7 @@ pub async fn enqueue_at(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(id)
+    }
 }
 
 /// Claims the next job due at `now` (or whose lease ran out), marking it RUNNING and counting

@@ -23,29 +23,8 @@ pub async fn notify(
     body: &str,
     order_id: Option<Uuid>,
 ) -> AppResult<notifications::Model> {
-    let model = notifications::Model {
-        id: Uuid::new_v4(),
-        user_id,
-        kind: kind.to_owned(),
-        title: title.to_owned(),
-        body: body.to_owned(),
-        order_id,
-        read_at: None,
-        // Microseconds, as PostgreSQL keeps them: the keyset cursor must match the stored value.
-        created_at: Utc::now().trunc_subsecs(6),
-    };
-    notifications::Entity::insert(notifications::ActiveModel {
-        id: Set(model.id),
-        user_id: Set(model.user_id),
-        kind: Set(model.kind.clone()),
-        title: Set(model.title.clone()),
-        body: Set(model.body.clone()),
-        order_id: Set(model.order_id),
-        read_at: Set(None),
-        created_at: Set(model.created_at),
-    })
-    .exec_without_returning(conn)
-    .await?;
+    let model = new_notification(user_id, kind, title.to_owned(), body.to_owned(), order_id);
+    insert_all(conn, std::slice::from_ref(&model)).await?;
     // Published on `user:{id}:notifications` once the operation's transaction has committed.
     crate::realtime::live::record_notification(&model);
     Ok(model)
