@@ -1,11 +1,12 @@
 //! Benchmarks. `cargo run --release --bin bench -- <scenario>`, scenarios `holds` (escrow holds,
 //! `holds.rs`), `catalog` (the product page, `catalog.rs`), `orders` (order placement,
-//! `orders.rs`), `limits` (what a document refused by the abuse limits costs, `limits.rs`),
-//! `realtime` (chat fan-out and idle subscription memory, `realtime.rs`), `server`
-//! (cold start to ready, idle RSS and RSS under load of the real binary, `server.rs`), and `all`:
-//! every one in turn, then the generated section of `docs/PERFORMANCE.md` (`record.rs`). Needs
-//! `DATABASE_URL=postgres://…` (an admin connection: scenarios create and drop their own
-//! databases), `pgbench` on the PATH, and the release `kabaadwala` binary next to this one.
+//! `orders.rs`; `orders-sqlite` runs its SQLite half alone and needs no PostgreSQL), `limits`
+//! (what a document refused by the abuse limits costs, `limits.rs`), `realtime` (chat fan-out
+//! and idle subscription memory, `realtime.rs`), `server` (cold start to ready, idle RSS and RSS
+//! under load of the real binary, `server.rs`), and `all`: every one in turn, then the generated
+//! section of `docs/PERFORMANCE.md` (`record.rs`). Needs `DATABASE_URL=postgres://…` (an admin
+//! connection: scenarios create and drop their own databases), `pgbench` on the PATH, and the
+//! release `kabaadwala` binary next to this one.
 
 mod catalog;
 mod holds;
@@ -49,15 +50,17 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let scenario = std::env::args().nth(1).unwrap_or_else(|| "holds".into());
-    if scenario == "realtime" {
-        return realtime::run().await;
+    match scenario.as_str() {
+        "realtime" => return realtime::run().await,
+        "orders-sqlite" => return orders::run_sqlite().await,
+        _ => {}
     }
     anyhow::ensure!(
         matches!(
             scenario.as_str(),
             "holds" | "catalog" | "orders" | "limits" | "server" | "all"
         ),
-        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `limits`, `realtime`, `server` or `all`"
+        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `orders-sqlite`, `limits`, `realtime`, `server` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(

@@ -342,10 +342,15 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
     scenario(&url, "PostgreSQL", Some(pgbench_tps)).await?;
     super::drop_database(admin_url, &name).await?;
 
+    run_sqlite().await
+}
+
+/// The SQLite half of [`run`] (a fresh database file in the temporary folder).
+pub async fn run_sqlite() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("kw-bench-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("orders.db").display());
-    scenario(&sqlite, "SQLite", None).await?;
+    let result = scenario(&sqlite, "SQLite", None).await;
     std::fs::remove_dir_all(&dir).ok();
-    Ok(())
+    result
 }
