@@ -41,9 +41,16 @@ pub async fn create_superuser(
         active.updated_at = Set(now);
         return Ok((active.update(conn).await?, false));
     }
-    let user = verified_user_row(Uuid::new_v4(), email, name, users::Role::Admin, hash, now)
-        .insert(conn)
-        .await?;
+    let user = verified_user_row(
+        crate::db::new_id(),
+        email,
+        name,
+        users::Role::Admin,
+        hash,
+        now,
+    )
+    .insert(conn)
+    .await?;
     Ok((user, true))
 }
 

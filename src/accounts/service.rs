@@ -184,7 +184,7 @@ pub async fn create_address(
     }
     let now = Utc::now();
     Ok(addresses::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         user_id: Set(user_id),
         label: Set(checked.label),
         line1: Set(checked.line1),

@@ -71,7 +71,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Token
         ));
     }
     let user = users::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         email: Set(email),
         password_hash: Set(password_hash),
         full_name: Set(full_name),
@@ -127,7 +127,7 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<L
 }
 
 async fn start_otp_challenge(state: &AppState, user: &users::Model) -> AppResult<Uuid> {
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     let code = secrets::new_otp();
     let now = Utc::now();
     let txn = state.db.begin().await?;
@@ -356,9 +356,9 @@ async fn issue_tokens(
     let now = Utc::now();
     let ttl = Duration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
     refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         user_id: Set(user.id),
-        family_id: Set(family_id.unwrap_or_else(Uuid::new_v4)),
+        family_id: Set(family_id.unwrap_or_else(crate::db::new_id)),
         token_hash: Set(secrets::hash_token(&refresh_token)),
         expires_at: Set(now + ttl),
         revoked_at: Set(None),
@@ -411,7 +411,7 @@ async fn send_email_token(
         email_tokens::Purpose::ResetPassword => RESET_PASSWORD_TTL,
     };
     email_tokens::Entity::insert(email_tokens::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         user_id: Set(user.id),
         purpose: Set(purpose),
         token_hash: Set(secrets::hash_token(&token)),

@@ -66,7 +66,7 @@ pub async fn create(
         )));
     }
     Ok(categories::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         parent_id: Set(input.parent_id),
         name: Set(name),
         slug: Set(slug),

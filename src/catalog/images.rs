@@ -42,7 +42,7 @@ pub async fn add(
         .into_tuple()
         .one(conn)
         .await?;
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     let key = format!("products/{}/{id}.{}", product.id, file.extension());
     storage.put(&key, bytes).await.map_err(AppError::from)?;
     let inserted = product_images::ActiveModel {

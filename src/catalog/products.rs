@@ -120,7 +120,7 @@ pub async fn create(
     // Microseconds, as PostgreSQL keeps them: the keyset cursor must match the stored value.
     let now = Utc::now().trunc_subsecs(6);
     Ok(products::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         vendor_id: Set(vendor.id),
         category_id: Set(c.category_id),
         name: Set(c.name),

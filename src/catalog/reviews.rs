@@ -102,7 +102,7 @@ pub async fn create(
         ));
     }
     let review = reviews::Model {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         product_id: product.id,
         buyer_id: buyer,
         rating: i16::try_from(input.rating).unwrap_or(5),

@@ -394,7 +394,7 @@ async fn store_message(
     body: String,
     attachment: Option<&Upload>,
 ) -> AppResult<service::StoredMessage> {
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     let key = match attachment {
         Some(upload) => {
             let (bytes, kind) = read_upload(ctx, "attachment", upload, DOCUMENTS)?;

@@ -88,7 +88,7 @@ pub async fn open_room(
         return Ok(room);
     }
     chat_rooms::Entity::insert(chat_rooms::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         order_id: Set(order_id),
         last_message_at: Set(None),
         created_at: Set(now()),

@@ -67,6 +67,20 @@ where
     Ok(())
 }
 
+/// A new row id: a UUIDv7 (milliseconds since the epoch, then 74 random bits). Ids made one
+/// after another sort one after another, so every insert lands at the right edge of the primary
+/// key's index and of the indexes that reference it, instead of on a random page of each: a
+/// batch of orders dirties a handful of index pages, not one page per index per row (on SQLite,
+/// each dirty page is a 4 KiB write to the WAL; on PostgreSQL, a page to write back and log).
+/// The random bits keep ids unguessable.
+pub fn new_id() -> uuid::Uuid {
+    let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
+    let random = uuid::Uuid::new_v4().into_bytes();
+    let mut tail = [0_u8; 10];
+    tail.copy_from_slice(&random[6..]);
+    uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid()
+}
+
 pub fn is_postgres(db: &impl sea_orm::ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }
@@ -114,5 +128,23 @@ pub fn with_database(url: &str, name: &str) -> String {
     match query {
         Some(q) => format!("{root}/{name}?{q}"),
         None => format!("{root}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ids_are_version_7_and_sort_in_the_order_they_were_made() {
+        let first = new_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = new_id();
+        assert_eq!(first.get_version_num(), 7);
+        assert_eq!(first.get_variant(), uuid::Variant::RFC4122);
+        assert!(first < second);
+        // Made in the same millisecond, they still differ: 74 random bits.
+        let many: std::collections::HashSet<_> = (0..1_000).map(|_| new_id()).collect();
+        assert_eq!(many.len(), 1_000);
     }
 }

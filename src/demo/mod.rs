@@ -163,7 +163,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     for i in 0..opts.customers {
         let first = pick(&mut rng, data::FIRST_NAMES);
         let last = pick(&mut rng, data::LAST_NAMES);
-        let id = Uuid::new_v4();
+        let id = crate::db::new_id();
         user_rows.push(verified_user_row(
             id,
             format!(
@@ -179,7 +179,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         let place = pick(&mut rng, data::PLACES);
         let (lat, lon) = jitter(&mut rng, place.4, place.5, 0.01);
         let address = addresses::Model {
-            id: Uuid::new_v4(),
+            id: crate::db::new_id(),
             user_id: id,
             label: "Home".into(),
             line1: format!(
@@ -224,7 +224,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
             owner_last,
             data::SHOP_WORDS[i % data::SHOP_WORDS.len()]
         );
-        let user_id = Uuid::new_v4();
+        let user_id = crate::db::new_id();
         users::Entity::insert(verified_user_row(
             user_id,
             format!("shop{i}.{tag}@{DEMO_DOMAIN}"),
@@ -310,7 +310,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         let Some(shop) = shops.get_mut(shop_index) else {
             break;
         };
-        let id = Uuid::new_v4();
+        let id = crate::db::new_id();
         let price = rng.random_range(lot.3..=lot.4) / 10 * 10;
         let at = now - chrono::Duration::minutes(rng.random_range(0..60 * 24 * 90));
         let stock = match lot.2 {
@@ -531,7 +531,7 @@ async fn converse(
             &txn,
             &access,
             viewer.user_id,
-            Uuid::new_v4(),
+            crate::db::new_id(),
             text.to_owned(),
             None,
         )

@@ -31,7 +31,7 @@ pub async fn enqueue_all(conn: &impl ConnectionTrait, tasks: &[Task]) -> AppResu
     let mut rows = Vec::with_capacity(tasks.len());
     for task in tasks {
         let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
-        let id = Uuid::new_v4();
+        let id = crate::db::new_id();
         ids.push(id);
         rows.push(pending_row(id, kind, payload, now, now));
     }
@@ -45,7 +45,7 @@ pub async fn enqueue_at(
     run_at: DateTime<Utc>,
 ) -> AppResult<Uuid> {
     let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     jobs::Entity::insert(pending_row(id, kind, payload, run_at, Utc::now()))
         .exec_without_returning(conn)
         .await?;

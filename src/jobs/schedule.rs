@@ -19,7 +19,6 @@ use entity::schedule_runs;
 use sea_orm::{ActiveValue::Set, EntityTrait as _, TransactionTrait as _};
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::{Task, queue};
 use crate::{AppState, config::Config, error::AppResult};
@@ -101,7 +100,7 @@ pub async fn fire(state: &AppState, schedule: &Schedule, slot: DateTime<Utc>) ->
     let txn = state.db.begin().await?;
     let job_id = queue::enqueue(&txn, &(schedule.task)(slot)).await?;
     let inserted = schedule_runs::Entity::insert(schedule_runs::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         schedule: Set(schedule.name.to_owned()),
         slot_at: Set(slot),
         job_id: Set(job_id),

@@ -39,7 +39,7 @@ pub fn new_notification(
     order_id: Option<Uuid>,
 ) -> notifications::Model {
     notifications::Model {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         user_id,
         kind: kind.to_owned(),
         title,

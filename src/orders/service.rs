@@ -272,7 +272,7 @@ async fn place_in(
     for (product, quantity) in by_id {
         take_stock(conn, product, *quantity, now).await?;
     }
-    let order_id = Uuid::new_v4();
+    let order_id = crate::db::new_id();
     let hold = escrow::hold(conn, buyer, subtotal, &hold_reference(order_id)).await?;
     let number = order_number(now, next_order_number(conn).await?);
 
@@ -476,7 +476,7 @@ pub(super) fn item_rows(
         .iter()
         .enumerate()
         .map(|(position, (product, quantity))| order_items::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            id: Set(crate::db::new_id()),
             order_id: Set(order_id),
             product_id: Set(product.id),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
@@ -497,7 +497,7 @@ pub(super) fn history_row(
     note: Option<String>,
 ) -> order_status_history::ActiveModel {
     order_status_history::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         order_id: Set(order.id),
         from_status: Set(from),
         status: Set(order.status),

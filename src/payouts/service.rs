@@ -103,7 +103,7 @@ async fn request_in(
     amount: i64,
     key: &str,
 ) -> AppResult<payouts::Model> {
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     let earnings = ledger::account(conn, AccountKind::VendorEarnings, vendor.id).await?;
     let held = ledger::account(conn, AccountKind::VendorPayoutHeld, vendor.id).await?;
     ledger::transfer(

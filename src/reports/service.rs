@@ -17,7 +17,6 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::{
     AppState,
@@ -178,7 +177,7 @@ pub async fn generate(
     let json = serde_json::to_value(&figures).map_err(AppError::internal)?;
     let now = Utc::now();
     daily_reports::Entity::insert(daily_reports::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         day: Set(day),
         figures: Set(json),
         created_at: Set(now),

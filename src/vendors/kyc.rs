@@ -26,7 +26,7 @@ pub async fn upload(
     bytes: &[u8],
     file: FileKind,
 ) -> AppResult<kyc_documents::Model> {
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     let key = format!("kyc/{}/{id}.{}", vendor.id, file.extension());
     storage
         .put(&key, bytes)

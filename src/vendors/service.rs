@@ -107,7 +107,7 @@ pub async fn register(
     }
     let now = Utc::now();
     let vendor = vendors::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         user_id: Set(user_id),
         business_name: Set(c.business_name),
         description: Set(c.description),

@@ -335,7 +335,7 @@ fn push(
     spec: &Spec,
     idempotency_key: Option<String>,
 ) -> usize {
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     transfers.push(BatchTransfer {
         amount: spec.amount,
         kind: TransferKind::Hold,

@@ -37,7 +37,7 @@ pub async fn hold(
     }
     let available = ledger::account(conn, AccountKind::UserAvailable, user_id).await?;
     let held = ledger::account(conn, AccountKind::UserHeld, user_id).await?;
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     ledger::transfer(
         conn,
         Transfer {
@@ -112,7 +112,7 @@ pub(crate) async fn hold_locked(
         let wallet = wallets.get(&hold.user_id).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("wallet of {} not locked", hold.user_id))
         })?;
-        let id = Uuid::new_v4();
+        let id = crate::db::new_id();
         transfers.push(LockedTransfer {
             debit: wallet.available.id,
             credit: wallet.held.id,

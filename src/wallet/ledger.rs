@@ -47,7 +47,7 @@ pub async fn account(
         return Ok(found);
     }
     ledger_accounts::Entity::insert(ledger_accounts::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         kind: Set(kind),
         owner_id: Set(owner),
         currency: Set(CURRENCY.to_owned()),

@@ -87,7 +87,7 @@ pub async fn request(
     }
     let now = Utc::now();
     let recharge = recharges::Model {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         user_id,
         amount,
         status: RechargeStatus::Pending,

@@ -124,7 +124,7 @@ pub async fn handle(
     // Recording the event in the same transaction: a concurrent redelivery loses on the
     // unique (provider, event id) index and its effects roll back with it.
     webhook_events::Entity::insert(webhook_events::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(crate::db::new_id()),
         provider: Set(provider.to_owned()),
         event_id: Set(event.id.clone()),
         event_type: Set(event.kind.clone()),
