@@ -25,7 +25,7 @@ use entity::{
     vendors,
 };
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait as _,
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait as _,
     FromQueryResult, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
     TransactionTrait as _,
 };
@@ -197,11 +197,19 @@ async fn run_batch(
     let mut answers: Vec<Option<AppResult<Answer>>> = vec![None; requests.len()];
 
     // Idempotency: keys used by earlier orders, then repeats within this batch.
+    // One index probe per (buyer, key) pair, not one per buyer times key.
+    let pairs = distinct(requests.iter().map(|r| (r.buyer, r.input.key.clone())));
     let earlier: HashMap<(Uuid, String), orders::Model> = orders::Entity::find()
-        .filter(orders::Column::BuyerId.is_in(distinct(requests.iter().map(|r| r.buyer))))
         .filter(
-            orders::Column::IdempotencyKey
-                .is_in(distinct(requests.iter().map(|r| r.input.key.clone()))),
+            pairs
+                .into_iter()
+                .fold(Condition::any(), |any, (buyer, key)| {
+                    any.add(
+                        Condition::all()
+                            .add(orders::Column::BuyerId.eq(buyer))
+                            .add(orders::Column::IdempotencyKey.eq(key)),
+                    )
+                }),
         )
         .all(&txn)
         .await?
@@ -379,7 +387,7 @@ async fn run_batch(
     if !accepted.is_empty() {
         take_stock(&txn, &found_products, &stock, now).await?;
         let numbers = next_order_numbers(&txn, accepted.len()).await?;
-        let order_ids: Vec<Uuid> = accepted.iter().map(|_| Uuid::new_v4()).collect();
+        let order_ids: Vec<Uuid> = accepted.iter().map(|_| crate::db::new_id()).collect();
         let holds = escrow::hold_locked(
             &txn,
             &wallets,
