@@ -26,6 +26,8 @@ pub struct AppState {
     pub placements: PlacementQueue,
     /// Wakes this process's job worker when a request has just enqueued work.
     pub jobs_wakeup: Arc<Notify>,
+    /// SQLite: WAL checkpoints in the background while this state lives (`db::checkpoint`).
+    pub checkpoints: Option<Arc<db::checkpoint::Checkpointer>>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
                 config.catalog_page_ttl,
             )),
             jwt: Arc::new(JwtKeys::new(&config)),
+            checkpoints: db::checkpoint::Checkpointer::start(&config.database_url).map(Arc::new),
             config: Arc::new(config),
             jobs_wakeup: Arc::new(Notify::new()),
         })

@@ -1,6 +1,9 @@
 //! Connecting to the database. PostgreSQL gets a normal pool. SQLite gets one connection in WAL
 //! mode: SQLite has a single writer anyway, and one connection means a transaction can never be
-//! refused with SQLITE_BUSY half-way, so the same service code is correct on both backends.
+//! refused with SQLITE_BUSY half-way, so the same service code is correct on both backends. Its
+//! WAL is checkpointed in the background ([`checkpoint`]), off the writer's path.
+
+pub mod checkpoint;
 
 use std::time::Duration;
 
@@ -28,11 +31,20 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
         options
             .max_connections(1)
             .min_connections(1)
+            // A local connection held by this process cannot go stale: no ping per checkout.
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
+                    // Statement journals of big multi-row statements stay in memory instead
+                    // of temporary files created and deleted in every batch.
+                    .pragma("temp_store", "memory")
+                    .pragma(
+                        "wal_autocheckpoint",
+                        checkpoint::WRITER_CHECKPOINT_FRAMES.to_string(),
+                    )
             });
     } else {
         options.max_connections(max_connections).min_connections(1);
