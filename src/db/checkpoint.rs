@@ -44,9 +44,7 @@ impl Checkpointer {
     /// Starts checkpointing the SQLite database at `url`; `None` for other databases, for
     /// in-memory ones and outside a Tokio runtime.
     pub fn start(url: &str) -> Option<Self> {
-        if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
-            return None;
-        }
+        super::sqlite_file(url)?;
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let options = match SqliteConnectOptions::from_str(url) {
             Ok(options) => options

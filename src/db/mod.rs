@@ -107,17 +107,21 @@ fn backend_name(url: &str) -> &'static str {
     }
 }
 
+/// The file of an SQLite URL; `None` for other databases and in-memory ones.
+pub fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
+    (!path.is_empty() && !in_memory).then_some(path)
+}
+
 /// SQLite creates the file (with `mode=rwc`) but not its folder.
 fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+    let Some(path) = sqlite_file(url) else {
         return Ok(());
-    }
+    };
     if let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {
@@ -158,5 +162,17 @@ mod tests {
         // Made in the same millisecond, they still differ: 74 random bits.
         let many: std::collections::HashSet<_> = (0..1_000).map(|_| new_id()).collect();
         assert_eq!(many.len(), 1_000);
+    }
+
+    #[test]
+    fn sqlite_files_are_told_from_other_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://data/kabaadwala.db?mode=rwc"),
+            Some("data/kabaadwala.db")
+        );
+        assert_eq!(sqlite_file("sqlite:x.db"), Some("x.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://x.db?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
     }
 }

@@ -4,8 +4,7 @@
 use chrono::{SubsecRound as _, Utc};
 use entity::notifications;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -57,20 +56,11 @@ pub async fn insert_all(
     conn: &impl ConnectionTrait,
     models: &[notifications::Model],
 ) -> AppResult<()> {
-    let rows: Vec<_> = models
-        .iter()
-        .map(|m| notifications::ActiveModel {
-            id: Set(m.id),
-            user_id: Set(m.user_id),
-            kind: Set(m.kind.clone()),
-            title: Set(m.title.clone()),
-            body: Set(m.body.clone()),
-            order_id: Set(m.order_id),
-            read_at: Set(m.read_at),
-            created_at: Set(m.created_at),
-        })
-        .collect();
-    crate::db::insert_chunked::<notifications::Entity>(conn, rows).await?;
+    crate::db::insert_chunked::<notifications::Entity>(
+        conn,
+        models.iter().cloned().map(notifications::ActiveModel::from),
+    )
+    .await?;
     Ok(())
 }
 

@@ -11,9 +11,7 @@ use entity::{
     ledger_accounts::{self, AccountKind},
     ledger_transfers::TransferKind,
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 use super::ledger::{self, LockedTransfer, PLATFORM, Transfer, Wallet};
@@ -67,18 +65,9 @@ pub async fn hold(
         created_at: Utc::now(),
         settled_at: None,
     };
-    holds::Entity::insert(holds::ActiveModel {
-        id: Set(model.id),
-        user_id: Set(model.user_id),
-        amount: Set(model.amount),
-        status: Set(model.status),
-        reference: Set(model.reference.clone()),
-        released_amount: Set(0),
-        created_at: Set(model.created_at),
-        settled_at: Set(None),
-    })
-    .exec_without_returning(conn)
-    .await?;
+    holds::Entity::insert(holds::ActiveModel::from(model.clone()))
+        .exec_without_returning(conn)
+        .await?;
     Ok(model)
 }
 
@@ -133,21 +122,11 @@ pub(crate) async fn hold_locked(
         });
     }
     ledger::record_locked(conn, &accounts, transfers).await?;
-    for chunk in models.chunks(1000) {
-        let rows = chunk.iter().map(|h| holds::ActiveModel {
-            id: Set(h.id),
-            user_id: Set(h.user_id),
-            amount: Set(h.amount),
-            status: Set(h.status),
-            reference: Set(h.reference.clone()),
-            released_amount: Set(h.released_amount),
-            created_at: Set(h.created_at),
-            settled_at: Set(h.settled_at),
-        });
-        holds::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    crate::db::insert_chunked::<holds::Entity>(
+        conn,
+        models.iter().cloned().map(holds::ActiveModel::from),
+    )
+    .await?;
     Ok(models)
 }
 
