@@ -22,8 +22,13 @@ pub fn commission(amount: i64, bps: i64) -> i64 {
     i64::try_from(i128::from(amount) * i128::from(bps) / 10_000).unwrap_or(0)
 }
 
-/// Moves `amount` of `user_id`'s available balance into held, as a new hold.
-/// INSUFFICIENT_FUNDS when the available balance is too low.
+/// Moves `amount` of `user_id`'s available balance into held, as a new hold, inside the
+/// caller's transaction. INSUFFICIENT_FUNDS when the available balance is too low.
+///
+/// The wallet is locked and read by one statement ([`ledger::lock_wallets`], in the lock order
+/// every transfer uses), then moved like one order of a batch ([`hold_locked`]): one update of
+/// both balances, the transfer and the hold row: four round trips where reading each account and
+/// updating each balance on its own took six.
 pub async fn hold(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
@@ -33,42 +38,22 @@ pub async fn hold(
     if amount <= 0 {
         return Err(AppError::bad_input("amount", "must be more than zero"));
     }
-    let available = ledger::account(conn, AccountKind::UserAvailable, user_id).await?;
-    let held = ledger::account(conn, AccountKind::UserHeld, user_id).await?;
-    let id = crate::db::new_id();
-    ledger::transfer(
-        conn,
-        Transfer {
-            debit: available,
-            credit: held,
-            amount,
-            kind: TransferKind::Hold,
-            reference: reference.to_owned(),
-            idempotency_key: None,
-            hold_id: Some(id),
-        },
-    )
-    .await
-    .map_err(|err| match err {
-        AppError::InsufficientFunds(_) => {
-            AppError::InsufficientFunds("your wallet balance is too low; recharge it first".into())
-        }
-        other => other,
-    })?;
-    let model = holds::Model {
-        id,
+    let wallets = ledger::lock_wallets(conn, &[user_id]).await?;
+    let hold = NewHold {
         user_id,
         amount,
-        status: HoldStatus::Held,
         reference: reference.to_owned(),
-        released_amount: 0,
-        created_at: Utc::now(),
-        settled_at: None,
     };
-    holds::Entity::insert(holds::ActiveModel::from(model.clone()))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(model)
+    hold_locked(conn, &wallets, vec![hold])
+        .await
+        .map_err(|err| match err {
+            AppError::InsufficientFunds(_) => AppError::InsufficientFunds(
+                "your wallet balance is too low; recharge it first".into(),
+            ),
+            other => other,
+        })?
+        .pop()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a hold was not recorded")))
 }
 
 /// One hold of [`hold_locked`]: `amount` of `user_id`'s available balance, for `reference`.

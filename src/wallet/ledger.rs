@@ -31,7 +31,8 @@ pub fn may_go_negative(kind: AccountKind) -> bool {
     )
 }
 
-/// The account of `kind` owned by `owner`, created (with balance 0) on first use.
+/// The account of `kind` owned by `owner`, created (with balance 0) on first use. A user's
+/// wallet accounts (available and held) are created together.
 pub async fn account(
     conn: &impl ConnectionTrait,
     kind: AccountKind,
@@ -46,25 +47,53 @@ pub async fn account(
     if let Some(found) = find().one(conn).await? {
         return Ok(found);
     }
-    ledger_accounts::Entity::insert(ledger_accounts::ActiveModel {
-        id: Set(crate::db::new_id()),
-        kind: Set(kind),
-        owner_id: Set(owner),
-        currency: Set(CURRENCY.to_owned()),
-        balance: Set(0),
-        created_at: Set(Utc::now()),
-    })
-    .on_conflict_do_nothing_on([
-        ledger_accounts::Column::OwnerId,
-        ledger_accounts::Column::Kind,
-        ledger_accounts::Column::Currency,
-    ])
-    .exec(conn)
-    .await?;
+    create_accounts(conn, &with_wallet_sibling(kind, owner)).await?;
     find()
         .one(conn)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger account vanished")))
+}
+
+/// The accounts to create with `(kind, owner)`: a user's wallet is both of its accounts.
+fn with_wallet_sibling(kind: AccountKind, owner: Uuid) -> Vec<(AccountKind, Uuid)> {
+    match kind {
+        AccountKind::UserAvailable | AccountKind::UserHeld => vec![
+            (AccountKind::UserAvailable, owner),
+            (AccountKind::UserHeld, owner),
+        ],
+        other => vec![(other, owner)],
+    }
+}
+
+/// Creates the accounts of `wanted` (kind, owner) that do not exist yet, with balance 0, in one
+/// statement; the ones that exist (even if created by someone else meanwhile) are left alone.
+async fn create_accounts(
+    conn: &impl ConnectionTrait,
+    wanted: &[(AccountKind, Uuid)],
+) -> AppResult<()> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = wanted
+        .iter()
+        .map(|(kind, owner)| ledger_accounts::ActiveModel {
+            id: Set(crate::db::new_id()),
+            kind: Set(*kind),
+            owner_id: Set(*owner),
+            currency: Set(CURRENCY.to_owned()),
+            balance: Set(0),
+            created_at: Set(now),
+        });
+    ledger_accounts::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([
+            ledger_accounts::Column::OwnerId,
+            ledger_accounts::Column::Kind,
+            ledger_accounts::Column::Currency,
+        ])
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// One movement to record.
@@ -314,14 +343,13 @@ pub(crate) async fn lock_wallets(
     };
     let mut rows = lock().all(conn).await?;
     if rows.len() < owners.len() * kinds.len() {
-        // First orders of new wallets: create what is missing (rare), then lock again.
-        for owner in &owners {
-            for kind in kinds {
-                if !rows.iter().any(|a| a.owner_id == *owner && a.kind == kind) {
-                    account(conn, kind, *owner).await?;
-                }
-            }
-        }
+        // First holds of new wallets: create what is missing in one statement, lock again.
+        let missing: Vec<(AccountKind, Uuid)> = owners
+            .iter()
+            .flat_map(|owner| kinds.map(|kind| (kind, *owner)))
+            .filter(|(kind, owner)| !rows.iter().any(|a| a.owner_id == *owner && a.kind == *kind))
+            .collect();
+        create_accounts(conn, &missing).await?;
         rows = lock().all(conn).await?;
     }
     let mut available = HashMap::new();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use entity::ledger_accounts::AccountKind;
 use kabaadwala::wallet::{escrow, ledger, webhook};
-use sea_orm::TransactionTrait as _;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -173,6 +173,39 @@ async fn a_declined_recharge_credits_nothing() {
             .contains("declined")
     );
     assert_eq!(wallet(&app, &asha).await["availableBalance"], 0);
+}
+
+#[tokio::test]
+async fn a_wallet_is_opened_with_both_of_its_accounts() {
+    let app = TestApp::new().await;
+    let asha = app.customer("Asha").await;
+    fund(&app, &asha, 10_000).await;
+    // The first recharge opened the available account and, with it, the held one: the first
+    // hold finds both and creates nothing.
+    let kinds: Vec<AccountKind> = entity::ledger_accounts::Entity::find()
+        .filter(entity::ledger_accounts::Column::OwnerId.eq(uid(&asha)))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.kind)
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert!(kinds.contains(&AccountKind::UserAvailable), "{kinds:?}");
+    assert!(kinds.contains(&AccountKind::UserHeld), "{kinds:?}");
+    let hold = escrow::hold(&app.state.db, uid(&asha), 10_000, "order:1").await;
+    assert!(hold.is_ok(), "{hold:?}");
+    let refused = escrow::hold(&app.state.db, uid(&asha), 1, "order:2").await;
+    assert!(
+        matches!(refused, Err(kabaadwala::AppError::InsufficientFunds(_))),
+        "{refused:?}"
+    );
+    let w = wallet(&app, &asha).await;
+    assert_eq!(
+        (w["availableBalance"].as_i64(), w["heldBalance"].as_i64()),
+        (Some(0), Some(10_000))
+    );
+    assert_ledger_sound(&app).await;
 }
 
 #[tokio::test]
