@@ -37,6 +37,13 @@ pub async fn fund(app: &TestApp, who: &Session, amount: i64) {
     app.drain_jobs().await;
 }
 
+/// The wallet's (available, held) balances, as `wallet` answers them.
+async fn balances(app: &TestApp, who: &Session) -> (i64, i64) {
+    let w = wallet(app, who).await;
+    let paise = |field: &str| w[field].as_i64().unwrap_or(i64::MIN);
+    (paise("availableBalance"), paise("heldBalance"))
+}
+
 async fn assert_ledger_sound(app: &TestApp) {
     let report = ledger::check(&app.state.db).await.unwrap();
     assert!(report.ok(), "ledger violations: {:#?}", report.violations);
@@ -200,11 +207,7 @@ async fn a_wallet_is_opened_with_both_of_its_accounts() {
         matches!(refused, Err(kabaadwala::AppError::InsufficientFunds(_))),
         "{refused:?}"
     );
-    let w = wallet(&app, &asha).await;
-    assert_eq!(
-        (w["availableBalance"].as_i64(), w["heldBalance"].as_i64()),
-        (Some(0), Some(10_000))
-    );
+    assert_eq!(balances(&app, &asha).await, (0, 10_000));
     assert_ledger_sound(&app).await;
 }
 
@@ -219,11 +222,7 @@ async fn a_hold_then_release_pays_the_vendor_less_commission() {
     let hold = escrow::hold(db, uid(&asha), 30_000, "order:1")
         .await
         .unwrap();
-    let w = wallet(&app, &asha).await;
-    assert_eq!(
-        (w["availableBalance"].as_i64(), w["heldBalance"].as_i64()),
-        (Some(20_000), Some(30_000))
-    );
+    assert_eq!(balances(&app, &asha).await, (20_000, 30_000));
 
     let txn = db.begin().await.unwrap();
     let earnings = ledger::account(&txn, AccountKind::VendorEarnings, vendor)
@@ -240,11 +239,7 @@ async fn a_hold_then_release_pays_the_vendor_less_commission() {
     .unwrap();
     txn.commit().await.unwrap();
 
-    let w = wallet(&app, &asha).await;
-    assert_eq!(
-        (w["availableBalance"].as_i64(), w["heldBalance"].as_i64()),
-        (Some(20_000), Some(0))
-    );
+    assert_eq!(balances(&app, &asha).await, (20_000, 0));
     assert_eq!(
         ledger::account(db, AccountKind::VendorEarnings, vendor)
             .await
@@ -327,11 +322,7 @@ async fn a_hold_beyond_the_balance_is_refused_and_writes_nothing() {
         matches!(refused, Err(kabaadwala::AppError::InsufficientFunds(_))),
         "{refused:?}"
     );
-    let w = wallet(&app, &asha).await;
-    assert_eq!(
-        (w["availableBalance"].as_i64(), w["heldBalance"].as_i64()),
-        (Some(10_000), Some(0))
-    );
+    assert_eq!(balances(&app, &asha).await, (10_000, 0));
     assert_ledger_sound(&app).await;
 }
 
@@ -475,11 +466,7 @@ async fn parallel_holds_on_one_wallet_never_take_more_than_it_has() {
     }
 
     assert_eq!(won, 10);
-    let w = wallet(&app, &asha).await;
-    assert_eq!(
-        (w["availableBalance"].as_i64(), w["heldBalance"].as_i64()),
-        (Some(0), Some(10_000))
-    );
+    assert_eq!(balances(&app, &asha).await, (0, 10_000));
     assert_ledger_sound(&app).await;
 }
 
