@@ -13,6 +13,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 use crate::config::Config;
 
+/// A pooled PostgreSQL connection idle this long is pinged before it is handed out.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     connect_url(&config.database_url, config.database_max_connections).await
 }
@@ -47,7 +50,14 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
                     )
             });
     } else {
-        options.max_connections(max_connections).min_connections(1);
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            // A connection used in the last few seconds is alive: pinging it on every checkout
+            // was one more round trip per query outside transactions (the product page's
+            // loaders) and per transaction. Idle ones are still pinged, so connections a
+            // restart or a proxy dropped while the pool sat idle are replaced, not handed out.
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     }
     Database::connect(options)
         .await

@@ -23,6 +23,7 @@ mod metrics;
 mod order_batch;
 mod orders;
 mod payouts;
+mod pool;
 mod products;
 mod realtime;
 mod schedule;
