@@ -184,6 +184,12 @@ impl Connection {
         tokio::pin!(expiry);
         let mut seen = tokio::time::interval(SEEN_EVERY);
         seen.tick().await;
+        // One waiter on the server-wide shutdown token for the connection's life, not a new one
+        // (registered and removed under the token's lock, which every connection shares) each
+        // time the loop wakes.
+        let stop = self.stop.clone();
+        let stopped = stop.cancelled();
+        tokio::pin!(stopped);
         loop {
             tokio::select! {
                 message = self.socket.recv() => {
@@ -214,7 +220,7 @@ impl Connection {
                     return Some(Close(4403, "Forbidden: the access token expired"));
                 }
                 _ = seen.tick(), if self.auth.is_some() => self.touch_last_seen().await,
-                () = self.stop.cancelled() => {
+                () = &mut stopped => {
                     return Some(Close(1001, "Going away: the server is shutting down"));
                 }
             }
