@@ -54,6 +54,21 @@ pub struct Config {
     /// `WS_INIT_TIMEOUT_MS`: how long a WebSocket may stay open without `connection_init`
     /// before it is closed with 4408 (default 10000).
     pub ws_init_timeout: Duration,
+    /// `WS_MAX_MESSAGE_BYTES`: the largest message a WebSocket client may send; a larger one
+    /// closes the socket with 1009 (default 65536).
+    pub ws_max_message_bytes: usize,
+    /// `WS_MAX_SUBSCRIPTIONS`: subscriptions open at once on one connection; one more gets an
+    /// `error` message with RATE_LIMITED and the socket stays open (default 100).
+    pub ws_max_subscriptions: usize,
+    /// `WS_MAX_CONNECTIONS_PER_USER`: open WebSocket connections of one signed-in user on this
+    /// instance; one more is closed with 4429 at `connection_init` (default 20).
+    pub ws_max_connections_per_user: usize,
+    /// `WS_MAX_CONNECTIONS`: open WebSocket connections on this instance; one more upgrade is
+    /// refused with HTTP 429 (default 10000).
+    pub ws_max_connections: usize,
+    /// `WS_RESUME_MAX_EVENTS`: the most stored events a subscription resumed with `after`
+    /// replays; a client further behind gets an error and reloads through queries (default 1000).
+    pub ws_resume_max_events: usize,
     /// `GRAPHQL_MAX_DEPTH`: the deepest field nesting a document may have (default 10;
     /// introspection fields are not counted, so GraphiQL's schema query still works).
     pub graphql_max_depth: usize,
@@ -208,6 +223,11 @@ impl Config {
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
             ws_init_timeout: Duration::from_millis(parse(&get, "WS_INIT_TIMEOUT_MS", "10000")?),
+            ws_max_message_bytes: parse(&get, "WS_MAX_MESSAGE_BYTES", "65536")?,
+            ws_max_subscriptions: parse(&get, "WS_MAX_SUBSCRIPTIONS", "100")?,
+            ws_max_connections_per_user: parse(&get, "WS_MAX_CONNECTIONS_PER_USER", "20")?,
+            ws_max_connections: parse(&get, "WS_MAX_CONNECTIONS", "10000")?,
+            ws_resume_max_events: parse(&get, "WS_RESUME_MAX_EVENTS", "1000")?,
             graphql_max_depth: parse(&get, "GRAPHQL_MAX_DEPTH", "10")?,
             graphql_max_complexity: parse(&get, "GRAPHQL_MAX_COMPLEXITY", "2000")?,
             graphql_max_aliases: parse(&get, "GRAPHQL_MAX_ALIASES", "15")?,

@@ -62,6 +62,14 @@ impl AppError {
         }
     }
 
+    /// Bad input that no single field is at fault for.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::NotFound(format!("{what} not found"))
     }

@@ -1,6 +1,8 @@
 //! What is published on `chat:{roomId}`: a message was added (the whole message, so delivering
 //! it needs no query), a participant read up to an instant, or someone is typing.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::chat_messages;
 use serde::{Deserialize, Serialize};
@@ -64,6 +66,32 @@ impl From<MessageData> for chat_messages::Model {
             created_at: m.created_at,
         }
     }
+}
+
+/// The id of the message a raw `chat:{roomId}` payload adds (`None` for read receipts and
+/// typing, which are not stored).
+pub fn message_id(payload: &str) -> Option<Uuid> {
+    #[derive(Deserialize)]
+    struct Event {
+        message: Option<Message>,
+    }
+    #[derive(Deserialize)]
+    struct Message {
+        id: Uuid,
+    }
+    serde_json::from_str::<Event>(payload)
+        .ok()?
+        .message
+        .map(|m| m.id)
+}
+
+/// A stored message as the raw payload [`publish`] sends for it (a resumed subscription
+/// replays these).
+pub fn message_added_payload(message: &chat_messages::Model) -> Option<Arc<str>> {
+    let event = RoomEvent::MessageAdded {
+        message: message.into(),
+    };
+    serde_json::to_string(&event).ok().map(Arc::from)
 }
 
 /// Publishes `event` on its room's topic. Call after the commit; failures are logged.

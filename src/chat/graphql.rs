@@ -32,7 +32,7 @@ use crate::{
         graphql::Order,
         loaders::{OrderById, UserById},
     },
-    realtime::{events as topic_events, is_replay, topic},
+    realtime::{Resume, is_replay, resumable, topic},
     storage::{self, sniff::DOCUMENTS},
     vendors::loaders::VendorById,
 };
@@ -514,47 +514,85 @@ impl ChatMutation {
 #[derive(Default)]
 pub struct ChatSubscription;
 
-/// The room's topic, after checking that the caller takes part in it. A fan-out group
-/// replaying an event does not ask who the caller is: each member was checked when it
-/// subscribed, and not reading the viewer lets the group resolve the event once for all users.
-async fn room_topic(ctx: &Context<'_>, room_id: &ID) -> AppResult<String> {
+/// The room's topic, after checking that the caller takes part in it, and, with `after`, how
+/// to load the messages the caller missed. A fan-out group replaying an event does not ask who
+/// the caller is: each member was checked when it subscribed, and not reading the viewer lets
+/// the group resolve the event once for all users.
+async fn room_subscription(
+    ctx: &Context<'_>,
+    room_id: &ID,
+    after: Option<&ID>,
+) -> AppResult<(String, Option<Resume>)> {
     let room_id = parse_id("roomId", room_id)?;
-    if !is_replay(ctx) {
-        let viewer = ctx.viewer()?;
-        service::access(&ctx.state().db, &viewer, room_id).await?;
+    let after = after.map(|id| parse_id("after", id)).transpose()?;
+    if is_replay(ctx) {
+        return Ok((topic::chat(room_id), None));
     }
-    Ok(topic::chat(room_id))
+    let viewer = ctx.viewer()?;
+    service::access(&ctx.state().db, &viewer, room_id).await?;
+    let resume = after.map(|after| {
+        let db = ctx.state().db.clone();
+        let max = ctx.state().config.ws_resume_max_events;
+        Resume {
+            load: Box::new(move || {
+                Box::pin(async move {
+                    let messages = service::messages_since(&db, room_id, after, max).await?;
+                    Ok(messages
+                        .iter()
+                        .filter_map(|m| Some((m.id, events::message_added_payload(m)?)))
+                        .collect())
+                })
+            }),
+            event_id: events::message_id,
+        }
+    });
+    Ok((topic::chat(room_id), resume))
 }
 
 #[Subscription]
 impl ChatSubscription {
-    /// New messages in a room the caller takes part in (NOT_FOUND otherwise).
+    /// New messages in a room the caller takes part in (NOT_FOUND otherwise). With `after`
+    /// (the id of the last message the client saw), every later stored message comes first, in
+    /// order, then the live ones: a client that lost its socket resubscribes and misses nothing.
     async fn message_added(
         &self,
         ctx: &Context<'_>,
         room_id: ID,
+        after: Option<ID>,
     ) -> Result<BoxStream<'static, ChatMessage>, AppError> {
-        let topic = room_topic(ctx, &room_id).await?;
-        Ok(topic_events(ctx, topic, |payload: Arc<str>| async move {
-            match serde_json::from_str::<RoomEvent>(&payload).ok()? {
-                RoomEvent::MessageAdded { message } => Some(ChatMessage(message.into())),
-                _ => None,
-            }
-        }))
+        let (topic, resume) = room_subscription(ctx, &room_id, after.as_ref()).await?;
+        Ok(resumable(
+            ctx,
+            topic,
+            resume,
+            |payload: Arc<str>| async move {
+                match serde_json::from_str::<RoomEvent>(&payload).ok()? {
+                    RoomEvent::MessageAdded { message } => Some(ChatMessage(message.into())),
+                    _ => None,
+                }
+            },
+        ))
     }
 
     /// Everything that happens in a room the caller takes part in: messages, read receipts,
-    /// typing.
+    /// typing. With `after` (the id of the last message the client saw), the stored messages
+    /// after it come first (read receipts and typing are not stored, so not replayed).
     async fn room_events(
         &self,
         ctx: &Context<'_>,
         room_id: ID,
+        after: Option<ID>,
     ) -> Result<BoxStream<'static, ChatRoomEvent>, AppError> {
-        let topic = room_topic(ctx, &room_id).await?;
-        Ok(topic_events(ctx, topic, |payload: Arc<str>| async move {
-            serde_json::from_str::<RoomEvent>(&payload)
-                .ok()
-                .map(ChatRoomEvent::from)
-        }))
+        let (topic, resume) = room_subscription(ctx, &room_id, after.as_ref()).await?;
+        Ok(resumable(
+            ctx,
+            topic,
+            resume,
+            |payload: Arc<str>| async move {
+                serde_json::from_str::<RoomEvent>(&payload)
+                    .ok()
+                    .map(ChatRoomEvent::from)
+            },
+        ))
     }
 }

@@ -338,6 +338,46 @@ pub async fn messages(
     Ok((rows, more, total))
 }
 
+/// The messages of `room_id` stored after `after` (a message of that room), oldest first: what
+/// a client that saw `after` missed. More than `max` is BAD_USER_INPUT: that client reloads
+/// through `messages` instead.
+pub async fn messages_since(
+    conn: &impl ConnectionTrait,
+    room_id: Uuid,
+    after: Uuid,
+    max: usize,
+) -> AppResult<Vec<chat_messages::Model>> {
+    use chat_messages::Column as C;
+    let seen = chat_messages::Entity::find_by_id(after)
+        .filter(C::RoomId.eq(room_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::bad_input("after", "`after` is not a message of this room"))?;
+    let rows = chat_messages::Entity::find()
+        .filter(C::RoomId.eq(room_id))
+        .filter(
+            Condition::any().add(C::CreatedAt.gt(seen.created_at)).add(
+                Condition::all()
+                    .add(C::CreatedAt.eq(seen.created_at))
+                    .add(C::Id.gt(seen.id)),
+            ),
+        )
+        .order_by_asc(C::CreatedAt)
+        .order_by_asc(C::Id)
+        .limit(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .all(conn)
+        .await?;
+    if rows.len() > max {
+        return Err(AppError::bad_input(
+            "after",
+            format!(
+                "more than {max} messages were sent after `after`: load them with `messages` and subscribe again from the newest"
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
 /// A page of the rooms `viewer` takes part in (admins: every room), newest first, and how
 /// many there are.
 pub async fn rooms(

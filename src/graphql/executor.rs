@@ -28,7 +28,7 @@ use async_graphql::{
 };
 
 use super::{AppSchema, errors, limits, metrics};
-use crate::{AppState, realtime::live};
+use crate::{AppError, AppState, realtime::live};
 
 /// The engine's recursion limit on selection sets (`limit_recursive_depth`).
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
@@ -39,6 +39,32 @@ pub struct HttpExecutor {
     schema: AppSchema,
     limits: limits::DocumentLimits,
     state: AppState,
+}
+
+/// Which operations a request may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// POST: any operation.
+    Any,
+    /// GET: queries only (a GET must not change anything).
+    Queries,
+}
+
+/// Where a request stopped; the HTTP layer turns it into a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Refused before execution: a document limit, parse, validation or variable coercion.
+    Refused,
+    /// A mutation or subscription sent where only queries may run (a GET).
+    WrongMethod,
+    /// Executed; any errors came from resolvers.
+    Executed,
+}
+
+/// A response and where its request stopped.
+pub struct Executed {
+    pub response: Response,
+    pub stage: Stage,
 }
 
 /// What the metrics label of a request depends on, known once the document is parsed.
@@ -64,11 +90,16 @@ impl HttpExecutor {
         &self.schema
     }
 
-    /// Executes one request as the full schema would, extensions included.
-    pub async fn execute(&self, mut request: Request) -> Response {
+    /// Executes one request as the full schema would, extensions included. With
+    /// [`Allow::Queries`] (a GET), a mutation or subscription is refused once the document is
+    /// parsed (after the document limits, so a refused document costs no parse).
+    pub async fn execute(&self, mut request: Request, allow: Allow) -> Executed {
         let started = Instant::now();
-        let (response, label) = match self.prepare(&mut request) {
-            Err(error) => (Response::from_errors(vec![error]), None),
+        let (response, label, stage) = match self.prepare(&mut request, allow) {
+            Err(refusal) => {
+                let (error, stage) = *refusal;
+                (Response::from_errors(vec![error]), None, stage)
+            }
             Ok(labels) => {
                 let response = live::after(&self.state, self.schema.execute(request)).await;
                 let executed = labels.subscription
@@ -79,27 +110,64 @@ impl HttpExecutor {
                     (true, Some(name)) => Some(metrics::executed_label(&name).to_owned()),
                     _ => labels.parsed,
                 };
-                (response, label)
+                let stage = if executed {
+                    Stage::Executed
+                } else {
+                    Stage::Refused
+                };
+                (response, label, stage)
             }
         };
         let response = errors::annotate(response);
         metrics::record(label.as_deref(), started, &response);
-        response
+        Executed { response, stage }
+    }
+
+    /// The type of the operation `request` would run, once the document passed the limits
+    /// (checked on the text before it is parsed). The parsed document stays in `request`.
+    /// `None` when the document has no such operation (execution reports it).
+    pub fn operation_type(
+        &self,
+        request: &mut Request,
+    ) -> Result<Option<OperationType>, ServerError> {
+        self.limits
+            .check_text(&request.query)
+            .map_err(limits::server_error)?;
+        let name = request.operation_name.clone();
+        let document = request.parsed_query()?;
+        self.limits
+            .check_document(document)
+            .map_err(limits::server_error)?;
+        Ok(match (&document.operations, name) {
+            (DocumentOperations::Single(op), _) => Some(op.node.ty),
+            (DocumentOperations::Multiple(map), Some(name)) => {
+                map.get(name.as_str()).map(|op| op.node.ty)
+            }
+            (DocumentOperations::Multiple(map), None) if map.len() == 1 => {
+                map.values().next().map(|op| op.node.ty)
+            }
+            _ => None,
+        })
     }
 
     /// The limits, in the order the full schema applies them; leaves the parsed document in
     /// `request` for the engine.
-    fn prepare(&self, request: &mut Request) -> Result<Labels, ServerError> {
+    fn prepare(
+        &self,
+        request: &mut Request,
+        allow: Allow,
+    ) -> Result<Labels, Box<(ServerError, Stage)>> {
+        let refused = |error: ServerError| Box::new((error, Stage::Refused));
         self.limits
             .check_text(&request.query)
-            .map_err(limits::server_error)?;
+            .map_err(|e| refused(limits::server_error(e)))?;
         let operation_name = request.operation_name.clone();
-        let document = request.parsed_query()?;
-        check_recursive_depth(document, MAX_RECURSIVE_DEPTH)?;
-        check_directives_per_field(document, self.limits.max_directives)?;
+        let document = request.parsed_query().map_err(refused)?;
+        check_recursive_depth(document, MAX_RECURSIVE_DEPTH).map_err(refused)?;
+        check_directives_per_field(document, self.limits.max_directives).map_err(refused)?;
         self.limits
             .check_document(document)
-            .map_err(limits::server_error)?;
+            .map_err(|e| refused(limits::server_error(e)))?;
         let mut operations = document.operations.iter();
         let parsed = match (operations.next(), operations.next()) {
             (Some((name, _)), None) => Some(name.map_or("anonymous", |n| n.as_str()).to_owned()),
@@ -122,6 +190,13 @@ impl HttpExecutor {
             _ => (None, None),
         };
         let subscription = operation.is_some_and(|op| op.node.ty == OperationType::Subscription);
+        if allow == Allow::Queries && operation.is_some_and(|op| op.node.ty != OperationType::Query)
+        {
+            let error = AppError::bad_request(
+                "only queries can be sent with GET; send mutations with POST",
+            );
+            return Err(Box::new((limits::server_error(error), Stage::WrongMethod)));
+        }
         Ok(Labels {
             parsed,
             executed,

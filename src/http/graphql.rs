@@ -4,17 +4,22 @@ use std::net::{IpAddr, SocketAddr};
 
 use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use async_graphql_axum::{GraphQLRequest, rejection::GraphQLRejection};
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, State},
-    http::{HeaderMap, StatusCode, request::Parts},
+    extract::{ConnectInfo, FromRequest as _, FromRequestParts, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Response},
 };
 
-use super::{HttpState, auth::auth_from_headers};
+use super::{
+    HttpState,
+    auth::auth_from_headers,
+    negotiate::{self, MediaType},
+    params,
+};
 use crate::{
     AppError,
-    graphql::{errors::response_for, request_data_from},
+    graphql::{executor::Allow, request_data_from},
 };
 
 /// The peer address of the connection, when the server was started with connect info (tests
@@ -72,84 +77,124 @@ pub async fn graphiql(State(http): State<HttpState>) -> Response {
     .into_response()
 }
 
+/// `POST /graphql`: a JSON body, or a GraphQL multipart request (uploads). Anything else, and
+/// a request without a content type, is 415.
 pub async fn post(
     State(http): State<HttpState>,
     peer: PeerAddr,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    match request {
-        Ok(request) => execute(&http, &headers, peer, request)
-            .await
-            .into_response(),
-        Err(rejection) => rejected(rejection),
+    let headers = request.headers().clone();
+    let media = MediaType::from_headers(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let essence = content_type
+        .as_deref()
+        .and_then(|c| c.split(';').next())
+        .map(str::trim);
+    let parsed = match essence {
+        Some("application/json") => {
+            let charset_ok = content_type.as_deref().is_none_or(|c| {
+                c.split(';')
+                    .filter_map(|p| p.trim().strip_prefix("charset="))
+                    .all(|cs| cs.trim_matches('"') == "utf-8")
+            });
+            if !charset_ok {
+                return unsupported(media, "JSON bodies must be UTF-8 (`charset=utf-8`)");
+            }
+            let limit = http.app.config.max_body_bytes;
+            match axum::body::to_bytes(request.into_body(), limit).await {
+                Ok(body) => params::from_json_body(&body),
+                Err(_) => return too_large(media),
+            }
+        }
+        Some("multipart/form-data") => match GraphQLRequest::from_request(request, &http).await {
+            Ok(request) => Ok(request.into_inner()),
+            Err(rejection) => return rejected(media, rejection),
+        },
+        _ => {
+            return unsupported(
+                media,
+                "send the request as `content-type: application/json` (or multipart/form-data for uploads)",
+            );
+        }
+    };
+    match parsed {
+        Ok(request) => execute(&http, &headers, peer, request, Allow::Any).await,
+        Err(error) => negotiate::refuse(media, StatusCode::BAD_REQUEST, error),
     }
 }
 
-/// A body that is not a GraphQL request (not JSON, a broken multipart body, a batch, …): a
-/// GraphQL error with a code, never the parser's internals.
-pub fn rejected(rejection: GraphQLRejection) -> Response {
-    tracing::debug!(error = ?rejection.0, "unreadable GraphQL request");
-    let (status, error) = match rejection.0 {
-        ParseRequestError::PayloadTooLarge => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::PayloadTooLarge("the request is too large".into()),
-        ),
-        ParseRequestError::UnsupportedBatch => (
-            StatusCode::BAD_REQUEST,
-            AppError::BadUserInput {
-                message: "batched requests are not supported; send one operation per request"
-                    .into(),
-                field: None,
-            },
-        ),
-        _ => (
-            StatusCode::BAD_REQUEST,
-            AppError::BadUserInput {
-                message: "the body is not a GraphQL request: send JSON `{\"query\": …, \"variables\": {…}}` or a GraphQL multipart upload".into(),
-                field: None,
-            },
-        ),
-    };
-    (status, axum::Json(response_for(error))).into_response()
+fn unsupported(media: MediaType, message: &str) -> Response {
+    negotiate::refuse(
+        media,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        AppError::bad_request(message),
+    )
 }
 
-/// Queries over GET (`?query=…&variables=…`). Mutations are refused: a GET must not change
-/// anything.
+fn too_large(media: MediaType) -> Response {
+    negotiate::refuse(
+        media,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::PayloadTooLarge("the request is too large".into()),
+    )
+}
+
+/// A multipart body that is not a GraphQL request (broken, a batch, too large): a GraphQL
+/// error with a code, never the parser's internals.
+fn rejected(media: MediaType, rejection: GraphQLRejection) -> Response {
+    tracing::debug!(error = ?rejection.0, "unreadable GraphQL request");
+    match rejection.0 {
+        ParseRequestError::PayloadTooLarge => too_large(media),
+        ParseRequestError::UnsupportedBatch => negotiate::refuse(
+            media,
+            StatusCode::BAD_REQUEST,
+            AppError::bad_request(
+                "batched requests are not supported; send one operation per request",
+            ),
+        ),
+        _ => negotiate::refuse(
+            media,
+            StatusCode::BAD_REQUEST,
+            AppError::bad_request(
+                "the body is not a GraphQL multipart request (see the GraphQL multipart request spec)",
+            ),
+        ),
+    }
+}
+
+/// Queries over GET (`?query=…&variables=…`). Mutations are refused with 405: a GET must not
+/// change anything.
 pub async fn get(
-    State(http): State<HttpState>,
+    http: HttpState,
     peer: PeerAddr,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    if is_mutation(&request.0) {
-        let refused = AppError::BadUserInput {
-            message: "mutations must be sent with POST".into(),
-            field: None,
-        };
-        return response_for(refused).into();
+    query_string: Option<&str>,
+) -> Response {
+    match params::from_query_string(query_string) {
+        Ok(request) => execute(&http, &headers, peer, request, Allow::Queries).await,
+        Err(error) => negotiate::refuse(
+            MediaType::from_headers(&headers),
+            StatusCode::BAD_REQUEST,
+            error,
+        ),
     }
-    execute(&http, &headers, peer, request).await
-}
-
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false; // the executor reports the syntax error
-    };
-    document
-        .operations
-        .iter()
-        .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
 }
 
 async fn execute(
     http: &HttpState,
     headers: &HeaderMap,
     peer: PeerAddr,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
+    request: async_graphql::Request,
+    allow: Allow,
+) -> Response {
+    let media = MediaType::from_headers(headers);
     let auth = auth_from_headers(&http.app, headers);
     let ip = client_ip(http.app.config.trust_proxy, headers, peer.0);
-    let request = request_data_from(request.into_inner(), &http.app, auth, ip);
-    http.executor.execute(request).await.into()
+    let request = request_data_from(request, &http.app, auth, ip);
+    let executed = http.executor.execute(request, allow).await;
+    negotiate::respond(media, executed.response, executed.stage)
 }

@@ -8,6 +8,8 @@ mod graphql;
 mod health;
 mod media;
 pub mod metrics;
+mod negotiate;
+mod params;
 mod webhooks;
 pub mod ws;
 
@@ -40,6 +42,8 @@ pub struct HttpState {
     pub executor: HttpExecutor,
     /// This server's subscription groups.
     pub fanout: Arc<Fanout>,
+    /// This server's WebSocket connection counts (in all and per user).
+    pub sockets: Arc<ws::Capacity>,
 }
 
 pub fn router(app: AppState) -> Router {
@@ -51,6 +55,7 @@ pub fn router(app: AppState) -> Router {
         schema: schemas.full,
         executor: schemas.http,
         fanout,
+        sockets: ws::new_capacity(),
     };
     Router::new()
         .route("/", get(graphql::graphiql))

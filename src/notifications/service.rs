@@ -4,12 +4,13 @@
 use chrono::{SubsecRound as _, Utc};
 use entity::notifications;
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder as _,
+    QuerySelect as _, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
-    error::AppResult,
+    error::{AppError, AppResult},
     graphql::relay::{Cursor, Page},
 };
 
@@ -83,6 +84,46 @@ pub async fn page(
         page,
     )
     .await
+}
+
+/// `user_id`'s notifications created after `after` (one of theirs), oldest first: what a client
+/// that saw `after` missed. More than `max` is BAD_USER_INPUT: that client reloads through
+/// `notifications` instead.
+pub async fn notifications_since(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    after: Uuid,
+    max: usize,
+) -> AppResult<Vec<notifications::Model>> {
+    use notifications::Column as C;
+    let seen = notifications::Entity::find_by_id(after)
+        .filter(C::UserId.eq(user_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::bad_input("after", "`after` is not one of your notifications"))?;
+    let rows = notifications::Entity::find()
+        .filter(C::UserId.eq(user_id))
+        .filter(
+            Condition::any().add(C::CreatedAt.gt(seen.created_at)).add(
+                Condition::all()
+                    .add(C::CreatedAt.eq(seen.created_at))
+                    .add(C::Id.gt(seen.id)),
+            ),
+        )
+        .order_by_asc(C::CreatedAt)
+        .order_by_asc(C::Id)
+        .limit(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .all(conn)
+        .await?;
+    if rows.len() > max {
+        return Err(AppError::bad_input(
+            "after",
+            format!(
+                "more than {max} notifications came after `after`: load them with `notifications` and subscribe again from the newest"
+            ),
+        ));
+    }
+    Ok(rows)
 }
 
 /// Marks `ids` (or, with `None`, every notification) of `user_id` read; returns how many were

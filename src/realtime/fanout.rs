@@ -24,7 +24,10 @@ use futures_util::StreamExt as _;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use super::{Probe, Replay};
+use super::{
+    Probe, Replay,
+    resume::{Resume, Seam},
+};
 use crate::{
     AppState,
     auth::{Auth, jwt::role_name},
@@ -56,10 +59,18 @@ fn viewer_key(auth: &Auth) -> ViewerKey {
     }
 }
 
+/// One serialized result of a group, ready to be spliced into a `next` frame, with the id of the
+/// stored event it came from (for resumed subscriptions, which skip what they replayed).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub event: Option<Uuid>,
+    pub json: Arc<str>,
+}
+
 /// The members of a group that share one viewer.
 struct Audience {
     auth: Auth,
-    sender: broadcast::Sender<Arc<str>>,
+    sender: broadcast::Sender<Delivery>,
     members: usize,
 }
 
@@ -113,10 +124,14 @@ impl Drop for Membership {
 }
 
 /// What a subscriber gets: its membership and its audience's shared, serialized results
-/// (`{"data":…}` or `{"errors":…}`), ready to be spliced into a `next` frame.
+/// (`{"data":…}` or `{"errors":…}`), ready to be spliced into a `next` frame. A subscription
+/// resumed with `after` also gets the results of the stored events it missed, to send first,
+/// and the seam: live results whose event is in it were already sent from the backlog.
 pub struct Joined {
     pub membership: Membership,
-    pub results: broadcast::Receiver<Arc<str>>,
+    pub results: broadcast::Receiver<Delivery>,
+    pub backlog: Vec<Arc<str>>,
+    pub seam: Seam,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -174,16 +189,55 @@ impl Fanout {
                 "this operation has no subscription field",
             )));
         };
+        let resume = probe.take_resume();
         let key = GroupKey {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
             topic,
         };
-        Ok(self.join(key, request, auth))
+        let event_id = resume.as_ref().map(|r| r.event_id);
+        // Listening first, reading the backlog second: see `realtime::resume`.
+        let mut joined = self.join(key, request, auth, event_id);
+        if let Some(resume) = resume {
+            self.replay_backlog(&mut joined, resume, request, auth)
+                .await
+                .map_err(response_for)?;
+        }
+        Ok(joined)
     }
 
-    fn join(self: &Arc<Self>, key: GroupKey, request: &Request, auth: &Auth) -> Joined {
+    /// Resolves, as the subscriber, the stored events it missed.
+    async fn replay_backlog(
+        &self,
+        joined: &mut Joined,
+        resume: Resume,
+        request: &Request,
+        auth: &Auth,
+    ) -> Result<(), AppError> {
+        let backlog = (resume.load)().await?;
+        joined.seam = Seam::new(&backlog);
+        let topic = joined.membership.key.topic.clone();
+        for (_, payload) in backlog {
+            let replay = Replay {
+                topic: topic.clone(),
+                payload,
+            };
+            let response = self.resolve(request, auth.clone(), replay).await;
+            if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
+                joined.backlog.push(json);
+            }
+        }
+        Ok(())
+    }
+
+    fn join(
+        self: &Arc<Self>,
+        key: GroupKey,
+        request: &Request,
+        auth: &Auth,
+        event_id: Option<fn(&str) -> Option<Uuid>>,
+    ) -> Joined {
         let viewer = viewer_key(auth);
         let mut groups = self.lock();
         let group = match groups.get_mut(&key) {
@@ -199,6 +253,7 @@ impl Fanout {
                     key.topic.clone(),
                     events,
                     audiences.clone(),
+                    event_id,
                 ));
                 groups.entry(key.clone()).or_insert(Group {
                     audiences,
@@ -224,12 +279,14 @@ impl Fanout {
                 viewer,
             },
             results,
+            backlog: Vec::new(),
+            seam: Seam::default(),
         }
     }
 }
 
 impl Audience {
-    fn join(&mut self) -> broadcast::Receiver<Arc<str>> {
+    fn join(&mut self) -> broadcast::Receiver<Delivery> {
         self.members += 1;
         self.sender.subscribe()
     }
@@ -238,18 +295,21 @@ impl Audience {
 /// Resolves each event of `topic` for the group and shares the serialized results: once for
 /// everyone while the operation never reads the viewer, otherwise once per audience (from the
 /// first event that did read it on, for good: the document is the same for every event).
+/// A group of resumed subscriptions (`event_id` set) tags each result with its event's id.
 async fn run_group(
     fanout: std::sync::Weak<Fanout>,
     request: Request,
     topic: String,
     mut events: impl futures_util::Stream<Item = Arc<str>> + Unpin,
     audiences: Audiences,
+    event_id: Option<fn(&str) -> Option<Uuid>>,
 ) {
     let mut per_viewer = false;
     while let Some(payload) = events.next().await {
         let Some(fanout) = fanout.upgrade() else {
             return;
         };
+        let event = event_id.and_then(|read| read(&payload));
         let replay = Replay {
             topic: topic.clone(),
             payload,
@@ -261,21 +321,22 @@ async fn run_group(
                 per_viewer = true;
             } else {
                 if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
+                    let delivery = Delivery { event, json };
                     for audience in lock(&audiences).values() {
-                        let _ = audience.sender.send(json.clone());
+                        let _ = audience.sender.send(delivery.clone());
                     }
                 }
                 continue;
             }
         }
-        let targets: Vec<(Auth, broadcast::Sender<Arc<str>>)> = lock(&audiences)
+        let targets: Vec<(Auth, broadcast::Sender<Delivery>)> = lock(&audiences)
             .values()
             .map(|a| (a.auth.clone(), a.sender.clone()))
             .collect();
         for (auth, sender) in targets {
             let response = fanout.resolve(&request, auth, replay.clone()).await;
             if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
-                let _ = sender.send(json);
+                let _ = sender.send(Delivery { event, json });
             }
         }
     }

@@ -121,6 +121,31 @@ pub struct NotificationEvent {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<&notifications::Model> for NotificationEvent {
+    fn from(n: &notifications::Model) -> Self {
+        Self {
+            id: n.id,
+            user_id: n.user_id,
+            kind: n.kind.clone(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            order_id: n.order_id,
+            created_at: n.created_at,
+        }
+    }
+}
+
+impl NotificationEvent {
+    /// The id of the notification a raw `user:{id}:notifications` payload carries.
+    pub fn id_of(payload: &str) -> Option<Uuid> {
+        #[derive(Deserialize)]
+        struct Event {
+            id: Uuid,
+        }
+        serde_json::from_str::<Event>(payload).ok().map(|e| e.id)
+    }
+}
+
 impl From<NotificationEvent> for notifications::Model {
     fn from(e: NotificationEvent) -> Self {
         Self {
@@ -178,15 +203,7 @@ async fn publish_committed(state: &AppState, pending: Pending) {
         {
             orders.insert(order_id);
         }
-        let event = NotificationEvent {
-            id: n.id,
-            user_id: n.user_id,
-            kind: n.kind,
-            title: n.title,
-            body: n.body,
-            order_id: n.order_id,
-            created_at: n.created_at,
-        };
+        let event = NotificationEvent::from(&n);
         publish_json(state, &topic::notifications(event.user_id), &event).await;
     }
     for order_id in orders {

@@ -32,6 +32,7 @@
 
 pub mod fanout;
 pub mod live;
+pub mod resume;
 pub mod subscriptions;
 pub mod topic;
 
@@ -47,19 +48,34 @@ use futures_util::{
 };
 
 use crate::graphql::context::ContextExt as _;
+pub use resume::Resume;
 
 /// Put in a request's data by the WebSocket handler to authorize a subscription without
-/// running it: the resolver records its topic here and returns an empty stream.
+/// running it: the resolver records its topic (and, resumed with `after`, how to load what the
+/// client missed) here and returns an empty stream.
 #[derive(Clone, Default)]
-pub struct Probe(Arc<Mutex<Option<String>>>);
+pub struct Probe {
+    topic: Arc<Mutex<Option<String>>>,
+    resume: Arc<Mutex<Option<Resume>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Probe {
     pub fn topic(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.topic).clone()
     }
 
-    fn set(&self, topic: &str) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(topic.to_owned());
+    /// The resumption the resolver asked for, if the client passed `after`.
+    pub fn take_resume(&self) -> Option<Resume> {
+        lock(&self.resume).take()
+    }
+
+    fn set(&self, topic: &str, resume: Option<Resume>) {
+        *lock(&self.topic) = Some(topic.to_owned());
+        *lock(&self.resume) = resume;
     }
 }
 
@@ -85,8 +101,24 @@ where
     F: Fn(Arc<str>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<T>> + Send + 'static,
 {
+    resumable(ctx, topic, None, map)
+}
+
+/// [`events`], first replaying the stored events `resume` loads (see [`resume`]): listening to
+/// the topic starts before the backlog is read, and live events already replayed are skipped.
+pub fn resumable<T, F, Fut>(
+    ctx: &Context<'_>,
+    topic: String,
+    resume: Option<Resume>,
+    map: F,
+) -> BoxStream<'static, T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<str>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<T>> + Send + 'static,
+{
     if let Some(probe) = ctx.data_opt::<Probe>() {
-        probe.set(&topic);
+        probe.set(&topic, resume);
         return stream::empty().boxed();
     }
     if let Some(replay) = ctx.data_opt::<Replay>() {
@@ -97,9 +129,23 @@ where
             .filter_map(std::future::ready)
             .boxed();
     }
-    ctx.state()
-        .pubsub
-        .subscribe(&topic)
+    let live = ctx.state().pubsub.subscribe(&topic);
+    let Some(resume) = resume else {
+        return live.then(map).filter_map(std::future::ready).boxed();
+    };
+    let payloads = async move {
+        let backlog = (resume.load)().await.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, %topic, "could not load the events to resume from");
+            Vec::new()
+        });
+        let seam = resume::Seam::new(&backlog);
+        let event_id = resume.event_id;
+        stream::iter(backlog.into_iter().map(|(_, payload)| payload)).chain(
+            live.filter(move |payload| std::future::ready(!seam.replayed(event_id(payload)))),
+        )
+    };
+    stream::once(payloads)
+        .flatten()
         .then(map)
         .filter_map(std::future::ready)
         .boxed()

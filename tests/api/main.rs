@@ -20,6 +20,7 @@ mod jobs;
 mod limits;
 mod logs;
 mod metrics;
+mod negotiation;
 mod order_batch;
 mod orders;
 mod payouts;
