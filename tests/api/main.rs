@@ -36,3 +36,4 @@ mod smtp;
 mod vendors;
 mod wallet;
 mod wallet_batch;
+mod ws_limits;

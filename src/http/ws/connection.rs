@@ -4,19 +4,26 @@
 use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use async_graphql::{Request, Response, Variables, parser::types::OperationType};
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use chrono::{DateTime, Utc};
 use entity::users;
-use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use futures_util::{FutureExt as _, SinkExt, StreamExt as _};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt as _;
 use tokio_stream::{
     StreamMap,
     wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
 };
+use tokio_tungstenite::tungstenite::{
+    Error as WsError, Message,
+    protocol::{CloseFrame, frame::coding::CloseCode},
+};
 use tokio_util::sync::CancellationToken;
 
-use super::capacity::{ConnectionSlot, UserSlot};
+use super::{
+    capacity::{ConnectionSlot, UserSlot},
+    upgrade::Socket,
+};
 use crate::{
     AppError,
     auth::Auth,
@@ -34,6 +41,11 @@ const SEEN_EVERY: Duration = Duration::from_secs(60);
 
 /// At most this many frames are written before the socket is flushed.
 const MAX_BATCH: usize = 64;
+
+/// After the server's close frame, how long (and how many bytes) it waits for the client to
+/// close, discarding what it still sends.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 64 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -75,7 +87,7 @@ struct Subscription {
 
 pub struct Connection {
     http: HttpState,
-    socket: WebSocket,
+    socket: Socket,
     protocol: Protocol,
     /// Set by `connection_init`.
     auth: Option<Auth>,
@@ -95,7 +107,7 @@ pub struct Connection {
 impl Connection {
     pub fn new(
         http: HttpState,
-        socket: WebSocket,
+        socket: Socket,
         protocol: Protocol,
         stop: CancellationToken,
         ip: Option<IpAddr>,
@@ -120,21 +132,41 @@ impl Connection {
         match self.serve().await {
             End::Close(Close(code, reason)) => {
                 let frame = CloseFrame {
-                    code,
+                    code: CloseCode::from(code),
                     reason: reason.into(),
                 };
-                let _ = self.socket.send(Message::Close(Some(frame))).await;
+                if self.socket.send(Message::Close(Some(frame))).await.is_ok() {
+                    self.linger().await;
+                }
             }
             // The reply to the client's close frame is queued by the WebSocket layer; closing
             // flushes it (without it the client sees 1006, an abnormal closure).
             End::ClientClosed => {
-                let _ = self.socket.close().await;
+                let _ = SinkExt::close(&mut self.socket).await;
             }
             End::Gone => {}
         }
         self.touch_last_seen().await;
         // Dropping the subscriptions leaves the groups; dropping the slots frees them.
         self.user_slot.take();
+    }
+
+    /// Reads and discards what the client still sends after the server's close frame, until
+    /// it closes the connection (bounded in time and bytes). Closing a TCP socket with unread
+    /// data makes the kernel send a reset, which can overtake the close frame: the client would
+    /// see 1006 instead of the code (1009 after an oversized message). Raw reads, because the
+    /// WebSocket layer may be mid-frame (an oversized frame is refused from its header).
+    async fn linger(&mut self) {
+        let raw = self.socket.get_mut();
+        let mut buffer = [0u8; 8 * 1024];
+        let mut drained = 0;
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while drained < LINGER_BYTES {
+            match tokio::time::timeout_at(deadline, raw.read(&mut buffer)).await {
+                Ok(Ok(n)) if n > 0 => drained += n,
+                _ => break,
+            }
+        }
     }
 
     /// Serves until the client leaves or the connection must be closed.
@@ -153,13 +185,13 @@ impl Connection {
         tokio::pin!(stopped);
         loop {
             tokio::select! {
-                message = self.socket.recv() => {
+                message = self.socket.next() => {
                     let text = match message {
                         None => return End::Gone,
                         Some(Err(err)) => return read_failed(err),
                         Some(Ok(Message::Close(_))) => return End::ClientClosed,
                         Some(Ok(Message::Text(text))) => text,
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                         Some(Ok(Message::Binary(_))) => {
                             return Close(4400, "binary messages are not part of the protocol").into();
                         }
@@ -460,16 +492,11 @@ fn refusal(error: AppError) -> Response {
 
 /// A failed read: a message over the size limit is closed with 1009 (Message Too Big); any
 /// other failure means the connection is gone.
-fn read_failed(err: axum::Error) -> End {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    let inner = err.into_inner();
-    if inner
-        .downcast_ref::<WsError>()
-        .is_some_and(|e| matches!(e, WsError::Capacity(_)))
-    {
+fn read_failed(err: WsError) -> End {
+    if matches!(err, WsError::Capacity(_)) {
         End::Close(Close(1009, "Message too big"))
     } else {
-        tracing::debug!(error = %inner, "WebSocket read failed");
+        tracing::debug!(error = %err, "WebSocket read failed");
         End::Gone
     }
 }

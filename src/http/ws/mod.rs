@@ -32,13 +32,14 @@
 
 mod capacity;
 mod connection;
+mod upgrade;
 
 use std::sync::Arc;
 
 use axum::{
-    extract::{FromRequestParts as _, State, ws::WebSocketUpgrade},
+    extract::State,
     http::{StatusCode, header},
-    response::{IntoResponse as _, Response as HttpResponse},
+    response::Response as HttpResponse,
 };
 use futures_util::future::Either;
 use tokio_util::sync::CancellationToken;
@@ -73,9 +74,10 @@ pub async fn get_or_upgrade(
     if !is_upgrade {
         return super::graphql::get(http, peer, parts.headers, parts.uri.query()).await;
     }
-    // Served by `http::serve`: the shutdown signal; a bare router (tests): never.
-    let shutdown = parts.extensions.get::<Shutdown>().cloned();
-    let ip = client_ip(http.app.config.trust_proxy, &parts.headers, peer.0);
+    let upgrade = match upgrade::check(&mut parts) {
+        Ok(upgrade) => upgrade,
+        Err(refused) => return refused,
+    };
     let Some(slot) = http.sockets.open(http.app.config.ws_max_connections) else {
         tracing::warn!("WebSocket refused: WS_MAX_CONNECTIONS reached");
         let mut refused = refuse(
@@ -92,34 +94,15 @@ pub async fn get_or_upgrade(
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         return refused;
     };
-    match WebSocketUpgrade::from_request_parts(&mut parts, &http).await {
-        Ok(ws) => upgrade(http, ws, shutdown, ip, slot),
-        Err(rejection) => rejection.into_response(),
-    }
-}
-
-fn upgrade(
-    http: HttpState,
-    ws: WebSocketUpgrade,
-    shutdown: Option<Shutdown>,
-    ip: Option<std::net::IpAddr>,
-    slot: capacity::ConnectionSlot,
-) -> HttpResponse {
-    let max_message = http.app.config.ws_max_message_bytes;
-    let ws = ws
-        .protocols(["graphql-transport-ws", "graphql-ws"])
-        // Small buffers: most connections are idle subscriptions, and what clients send is
-        // small (a longer message is simply read in several chunks).
-        .read_buffer_size(2 * 1024)
-        .write_buffer_size(8 * 1024)
-        // A frame over the limit is refused from its header, before its bytes are buffered.
-        .max_frame_size(max_message)
-        .max_message_size(max_message);
-    let protocol = match ws.selected_protocol().map(|p| p.as_bytes()) {
-        Some(b"graphql-ws") => Protocol::Legacy,
+    // Served by `http::serve`: the shutdown signal; a bare router (tests): never.
+    let shutdown = parts.extensions.get::<Shutdown>().cloned();
+    let ip = client_ip(http.app.config.trust_proxy, &parts.headers, peer.0);
+    let protocol = match upgrade.protocol {
+        Some("graphql-ws") => Protocol::Legacy,
         _ => Protocol::Transport,
     };
-    ws.on_upgrade(move |socket| {
+    let max_message = http.app.config.ws_max_message_bytes;
+    upgrade.accept(max_message, move |socket| {
         let (stop, sockets) = match shutdown {
             Some(shutdown) => (shutdown.token, Some(shutdown.sockets)),
             None => (CancellationToken::new(), None),

@@ -80,6 +80,17 @@ pub async fn spawn_server(app: &TestApp, name: &str, env: &[(&str, &str)]) -> Pr
 }
 
 impl Process {
+    /// The server's resident memory (VmRSS), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("read the server's /proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc status")
+    }
+
     /// SIGKILL (on Unix), then reap.
     pub fn kill(mut self) {
         let _ = self.child.kill();

@@ -71,9 +71,21 @@ pub struct Ws {
 impl Ws {
     /// Opens `ws://{addr}/graphql` asking for `protocol`.
     pub async fn open(server: &Server, protocol: &str) -> Ws {
+        Self::open_with(server, protocol, &[]).await
+    }
+
+    /// [`Ws::open`] with extra headers on the upgrade request.
+    pub async fn open_with(server: &Server, protocol: &str, headers: &[(&str, &str)]) -> Ws {
         let mut request = format!("ws://{}/graphql", server.addr)
             .into_client_request()
             .unwrap();
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
             HeaderValue::from_str(protocol).unwrap(),
@@ -99,6 +111,33 @@ impl Ws {
             .await;
         assert_eq!(ws.recv().await["type"], "connection_ack");
         ws
+    }
+
+    /// Sends a text message as it is (not necessarily JSON, of any size); `false` if the
+    /// socket refused it.
+    pub async fn send_text(&mut self, text: String) -> bool {
+        self.stream.send(Message::Text(text.into())).await.is_ok()
+    }
+
+    /// Starts the closing handshake with `code` and returns the code of the server's answering
+    /// close frame (`None`: the connection ended without one, which clients report as 1006).
+    pub async fn close(&mut self, code: u16) -> Option<u16> {
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: code.into(),
+            reason: "bye".into(),
+        };
+        self.stream.send(Message::Close(Some(frame))).await.ok()?;
+        loop {
+            match tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("the server answers in time")
+            {
+                Some(Ok(Message::Close(Some(frame)))) => return Some(frame.code.into()),
+                Some(Ok(Message::Close(None))) => return Some(1005),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
     }
 
     pub async fn send(&mut self, message: Value) {
