@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
-exec node --test tests/node/
+exec node --test --test-timeout=300000 tests/node/*.test.js
