@@ -106,6 +106,10 @@ export function subscribe(client, query, variables = {}) {
             waiters.delete(check);
             clearTimeout(timer);
             resolve(sub);
+          } else if (sub.error !== undefined || sub.completed) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`subscription ended before ${what}: ${sub.describe()}`));
           }
         };
         const timer = setTimeout(() => {
@@ -123,7 +127,7 @@ export function subscribe(client, query, variables = {}) {
     describe() {
       return JSON.stringify({
         values: sub.values.length > 5 ? [`${sub.values.length} values, last:`, sub.values.at(-1)] : sub.values,
-        error: describeError(sub.error),
+        error: sub.error === undefined ? 'none' : describeError(sub.error),
         completed: sub.completed,
       });
     },
