@@ -64,6 +64,7 @@ describe('resumable subscriptions', () => {
       await sleep(400); // away; messages keep coming
       assert.ok(sent.length > countAtDrop, 'messages were sent while the subscriber was away');
 
+      const awayCount = sent.length - sent.indexOf(last) - 1;
       const resumed = b.subscribe(MESSAGE_ADDED, { roomId, after: last });
       await resumed.until((s) => s.values.length > 0, 10_000, 'the first resumed message');
       await sleep(1000); // live ones after the backlog
@@ -75,6 +76,8 @@ describe('resumable subscriptions', () => {
       await sleep(300); // nothing more (no late duplicates)
 
       assert.deepEqual(resumed.graphqlErrors, [], resumed.describe());
+      console.log(`resumption: ${seenBefore.length} seen before the drop, ${awayCount} sent while away (before resubscribing), ${resumed.values.length} after resubscribing, ${sent.length} sent in all`);
+      assert.ok(awayCount > 0, 'messages were sent between the drop and the resubscription');
       const seen = [...seenBefore, ...resumed.values.map(idOf)];
       const expected = sent.slice(sent.indexOf(seenBefore[0]));
       assert.ok(expected.length >= seenBefore.length, 'the first seen message was one the vendor sent');
