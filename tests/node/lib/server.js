@@ -130,7 +130,12 @@ export async function startServer(extraEnv = {}) {
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
-        const done = await Promise.race([exitPromise, sleep(10_000).then(() => null)]);
+        const grace = new AbortController();
+        const done = await Promise.race([
+          exitPromise,
+          sleep(10_000, null, { signal: grace.signal }).catch(() => null),
+        ]);
+        grace.abort(); // no timer left to keep the test process alive
         if (!done) {
           child.kill('SIGKILL');
           await exitPromise;
