@@ -27,6 +27,7 @@ mod payouts;
 mod pool;
 mod products;
 mod realtime;
+mod resume;
 mod schedule;
 mod schema;
 mod seed_demo;

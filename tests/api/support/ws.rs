@@ -188,8 +188,13 @@ impl Ws {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
             .await;
         self.send(json!({ "type": "ping" })).await;
+        // Frames before the pong (a resumed subscription's backlog) are kept, in order, after
+        // those already kept.
         loop {
-            let message = self.recv().await;
+            let message = match self.frame().await {
+                Some(Message::Text(text)) => serde_json::from_str::<Value>(&text).unwrap(),
+                other => panic!("expected a message, got {other:?}"),
+            };
             if message["type"] == "pong" {
                 return;
             }
