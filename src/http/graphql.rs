@@ -1,14 +1,13 @@
-//! GraphQL over HTTP, and the GraphiQL page.
+//! GraphQL over HTTP.
 
 use std::net::{IpAddr, SocketAddr};
 
 use async_graphql::ParseRequestError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::{HeaderMap, StatusCode, request::Parts},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{HttpState, auth::auth_from_headers};
@@ -56,20 +55,6 @@ pub fn client_ip(
         }
     }
     peer.map(|peer| peer.ip())
-}
-
-pub async fn graphiql(State(http): State<HttpState>) -> Response {
-    if !http.app.config.graphiql {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("Kabaadwala GraphQL playground")
-            .finish(),
-    )
-    .into_response()
 }
 
 pub async fn post(

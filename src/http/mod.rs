@@ -8,6 +8,7 @@ mod graphql;
 mod health;
 mod media;
 pub mod metrics;
+mod playground;
 mod webhooks;
 pub mod ws;
 
@@ -53,7 +54,8 @@ pub fn router(app: AppState) -> Router {
         fanout,
     };
     Router::new()
-        .route("/", get(graphql::graphiql))
+        .route("/", get(playground::page))
+        .route("/graphiql/{version}/{file}", get(playground::asset))
         .route("/graphql", get(ws::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/media/{*key}", get(media::get))
