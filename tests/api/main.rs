@@ -23,6 +23,7 @@ mod metrics;
 mod order_batch;
 mod orders;
 mod payouts;
+mod playground;
 mod pool;
 mod products;
 mod realtime;
