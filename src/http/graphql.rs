@@ -1,14 +1,13 @@
-//! GraphQL over HTTP, and the GraphiQL page.
+//! GraphQL over HTTP.
 
 use std::net::{IpAddr, SocketAddr};
 
 use async_graphql::ParseRequestError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, rejection::GraphQLRejection};
 use axum::{
     extract::{ConnectInfo, FromRequest as _, FromRequestParts, State},
     http::{HeaderMap, StatusCode, header, request::Parts},
-    response::{Html, IntoResponse, Response},
+    response::Response,
 };
 
 use super::{
@@ -61,20 +60,6 @@ pub fn client_ip(
         }
     }
     peer.map(|peer| peer.ip())
-}
-
-pub async fn graphiql(State(http): State<HttpState>) -> Response {
-    if !http.app.config.graphiql {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("Kabaadwala GraphQL playground")
-            .finish(),
-    )
-    .into_response()
 }
 
 /// `POST /graphql`: a JSON body, or a GraphQL multipart request (uploads). Anything else, and

@@ -10,6 +10,7 @@ mod media;
 pub mod metrics;
 mod negotiate;
 mod params;
+mod playground;
 mod webhooks;
 pub mod ws;
 
@@ -58,7 +59,8 @@ pub fn router(app: AppState) -> Router {
         sockets: ws::new_capacity(),
     };
     Router::new()
-        .route("/", get(graphql::graphiql))
+        .route("/", get(playground::page))
+        .route("/graphiql/{version}/{file}", get(playground::asset))
         .route("/graphql", get(ws::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/media/{*key}", get(media::get))

@@ -24,6 +24,7 @@ mod negotiation;
 mod order_batch;
 mod orders;
 mod payouts;
+mod playground;
 mod pool;
 mod products;
 mod realtime;
