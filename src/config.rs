@@ -66,9 +66,11 @@ pub struct Config {
     pub graphql_max_directives: usize,
     /// `GRAPHQL_MAX_TOKENS`: the most lexical tokens a document may have (default 3000).
     pub graphql_max_tokens: usize,
-    /// `GRAPHQL_INTROSPECTION`: answer `__schema`/`__type` queries (default true).
+    /// `GRAPHQL_INTROSPECTION`: answer `__schema`/`__type` queries (default true in
+    /// development, false with `APP_ENV=production`).
     pub graphql_introspection: bool,
-    /// `GRAPHIQL`: serve the GraphiQL playground at `/` (default true).
+    /// `GRAPHIQL`: serve the GraphiQL playground at `/` (default true in development, false
+    /// with `APP_ENV=production`).
     pub graphiql: bool,
     /// `TRUST_PROXY`: take the client IP from `X-Forwarded-For` (only behind a proxy that sets
     /// it; default false: the socket's peer address).
@@ -168,6 +170,13 @@ impl Config {
             }
             None => DEV_JWT_SECRET.to_owned(),
         };
+        // What helps a developer explore the API (the playground, introspection) is off in
+        // production unless asked for: a public schema map is an attacker's map too.
+        let dev_default = if app_env == AppEnv::Production {
+            "false"
+        } else {
+            "true"
+        };
         Ok(Self {
             app_env,
             bind_addr: parse(&get, "BIND_ADDR", "0.0.0.0:8000")?,
@@ -213,8 +222,8 @@ impl Config {
             graphql_max_aliases: parse(&get, "GRAPHQL_MAX_ALIASES", "15")?,
             graphql_max_directives: parse(&get, "GRAPHQL_MAX_DIRECTIVES", "50")?,
             graphql_max_tokens: parse(&get, "GRAPHQL_MAX_TOKENS", "3000")?,
-            graphql_introspection: parse(&get, "GRAPHQL_INTROSPECTION", "true")?,
-            graphiql: parse(&get, "GRAPHIQL", "true")?,
+            graphql_introspection: parse(&get, "GRAPHQL_INTROSPECTION", dev_default)?,
+            graphiql: parse(&get, "GRAPHIQL", dev_default)?,
             trust_proxy: parse(&get, "TRUST_PROXY", "false")?,
             rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
             metrics_token: get("METRICS_TOKEN"),
@@ -307,6 +316,33 @@ mod tests {
         let secret = "a-production-secret-of-enough-length-123";
         let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).err();
         assert_eq!(err.map(|e| e.var), Some("PAYMENT_WEBHOOK_SECRET"));
+    }
+
+    fn production(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut all = vec![
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "a-production-secret-of-enough-length-123"),
+            ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+        ];
+        all.extend_from_slice(vars);
+        config(&all)
+    }
+
+    #[test]
+    fn graphiql_and_introspection_are_on_in_development_and_off_in_production() {
+        let dev = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let prod = production(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((dev.graphiql, dev.graphql_introspection), (true, true));
+        assert_eq!((prod.graphiql, prod.graphql_introspection), (false, false));
+    }
+
+    #[test]
+    fn production_turns_graphiql_and_introspection_on_only_when_asked() {
+        let prod = production(&[("GRAPHIQL", "true"), ("GRAPHQL_INTROSPECTION", "true")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((prod.graphiql, prod.graphql_introspection), (true, true));
+        let dev = config(&[("GRAPHIQL", "false")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((dev.graphiql, dev.graphql_introspection), (false, true));
     }
 
     #[test]
