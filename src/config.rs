@@ -81,6 +81,10 @@ pub struct Config {
     /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`.
     /// Never logged.
     pub metrics_token: Option<String>,
+    /// `METRICS_BIND_ADDR`: when set, `/metrics` is served only by a second listener on this
+    /// address (one the scraper reaches and the public does not), and the main listener answers
+    /// 404 for it. With `APP_ENV=production` this or `METRICS_TOKEN` is required.
+    pub metrics_bind_addr: Option<SocketAddr>,
     /// `SCHEDULE_CLEANUP`: cron (with seconds, UTC) of `cleanup_expired_sessions`
     /// (default `0 30 2 * * *`); `off` disables it.
     pub schedule_cleanup: String,
@@ -170,6 +174,11 @@ impl Config {
             }
             None => DEV_JWT_SECRET.to_owned(),
         };
+        let metrics_token = get("METRICS_TOKEN");
+        let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
+            Some(_) => Some(parse(&get, "METRICS_BIND_ADDR", "")?),
+            None => None,
+        };
         // What helps a developer explore the API (the playground, introspection) is off in
         // production unless asked for: a public schema map is an attacker's map too.
         let dev_default = if app_env == AppEnv::Production {
@@ -177,7 +186,7 @@ impl Config {
         } else {
             "true"
         };
-        Ok(Self {
+        let config = Self {
             app_env,
             bind_addr: parse(&get, "BIND_ADDR", "0.0.0.0:8000")?,
             public_url: get("PUBLIC_URL")
@@ -226,7 +235,8 @@ impl Config {
             graphiql: parse(&get, "GRAPHIQL", dev_default)?,
             trust_proxy: parse(&get, "TRUST_PROXY", "false")?,
             rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
-            metrics_token: get("METRICS_TOKEN"),
+            metrics_token,
+            metrics_bind_addr,
             schedule_cleanup: get("SCHEDULE_CLEANUP").unwrap_or_else(|| "0 30 2 * * *".into()),
             schedule_daily_report: get("SCHEDULE_DAILY_REPORT")
                 .unwrap_or_else(|| "0 5 0 * * *".into()),
@@ -247,7 +257,20 @@ impl Config {
                     });
                 }
             },
-        })
+        };
+        // Metrics name every route and operation and show the load: not for the public.
+        if config.app_env == AppEnv::Production
+            && config.metrics_token.is_none()
+            && config.metrics_bind_addr.is_none()
+        {
+            return Err(ConfigError {
+                var: "METRICS_TOKEN",
+                message: "is required when APP_ENV=production, unless METRICS_BIND_ADDR serves \
+                          /metrics on a separate listener"
+                    .into(),
+            });
+        }
+        Ok(config)
     }
 
     /// True when the JWT secret is the built-in development one.
@@ -318,11 +341,32 @@ mod tests {
         assert_eq!(err.map(|e| e.var), Some("PAYMENT_WEBHOOK_SECRET"));
     }
 
+    #[test]
+    fn production_refuses_open_metrics_on_the_public_listener() {
+        let secret = "a-production-secret-of-enough-length-123";
+        let base = [
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", secret),
+            ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+        ];
+        let err = config(&base).err();
+        assert_eq!(err.map(|e| e.var), Some("METRICS_TOKEN"));
+        let with_token = config(&[base.as_slice(), &[("METRICS_TOKEN", "scrape-me")]].concat());
+        assert!(with_token.is_ok());
+        let separate =
+            config(&[base.as_slice(), &[("METRICS_BIND_ADDR", "127.0.0.1:9100")]].concat())
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(separate.metrics_bind_addr.map(|a| a.port()), Some(9100));
+        let bad = config(&[base.as_slice(), &[("METRICS_BIND_ADDR", "nine-one")]].concat()).err();
+        assert_eq!(bad.map(|e| e.var), Some("METRICS_BIND_ADDR"));
+    }
+
     fn production(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let mut all = vec![
             ("APP_ENV", "production"),
             ("JWT_SECRET", "a-production-secret-of-enough-length-123"),
             ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+            ("METRICS_TOKEN", "scrape-me"),
         ];
         all.extend_from_slice(vars);
         config(&all)

@@ -22,7 +22,6 @@ use axum::{
 };
 use sea_orm::DbBackend;
 
-use super::HttpState;
 use crate::AppState;
 
 /// Upper bounds (seconds) of the latency histograms' buckets.
@@ -140,9 +139,10 @@ pub async fn track(matched: Option<MatchedPath>, request: Request, next: Next) -
     response
 }
 
-/// `GET /metrics`. With `METRICS_TOKEN` set, only `Authorization: Bearer <token>` may scrape.
-pub async fn handler(State(http): State<HttpState>, headers: HeaderMap) -> Response {
-    if let Some(expected) = &http.app.config.metrics_token {
+/// `GET /metrics`, on the main listener or on `METRICS_BIND_ADDR`'s. With `METRICS_TOKEN` set,
+/// only `Authorization: Bearer <token>` may scrape.
+pub async fn handler(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &app.config.metrics_token {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -158,7 +158,7 @@ pub async fn handler(State(http): State<HttpState>, headers: HeaderMap) -> Respo
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&http.app).await,
+        render(&app).await,
     )
         .into_response()
 }
