@@ -41,6 +41,9 @@ pub struct Config {
     /// `JWT_ISSUER` / `JWT_AUDIENCE`: the `iss` and `aud` claims, checked on every token.
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// `PASSWORD_HASH_CONCURRENCY`: how many argon2 hashes (19 MiB each) may run at once in
+    /// the process; more wait their turn (default the number of CPUs, at least 1).
+    pub password_hash_concurrency: usize,
     /// `ACCESS_TOKEN_TTL_SECS`: access-token lifetime (default 15 minutes).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECS`: refresh-token lifetime (default 30 days).
@@ -207,6 +210,19 @@ impl Config {
             jwt_secret,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "kabaadwala".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "kabaadwala-api".into()),
+            password_hash_concurrency: match parse(
+                &get,
+                "PASSWORD_HASH_CONCURRENCY",
+                &crate::auth::password::default_concurrency().to_string(),
+            )? {
+                0 => {
+                    return Err(ConfigError {
+                        var: "PASSWORD_HASH_CONCURRENCY",
+                        message: "must be at least 1".into(),
+                    });
+                }
+                n => n,
+            },
             access_token_ttl: Duration::from_secs(parse(&get, "ACCESS_TOKEN_TTL_SECS", "900")?),
             refresh_token_ttl: Duration::from_secs(parse(
                 &get,
@@ -387,6 +403,17 @@ mod tests {
         assert_eq!((prod.graphiql, prod.graphql_introspection), (true, true));
         let dev = config(&[("GRAPHIQL", "false")]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((dev.graphiql, dev.graphql_introspection), (false, true));
+    }
+
+    #[test]
+    fn password_hash_concurrency_defaults_to_the_cpus_and_refuses_zero() {
+        let defaults = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            defaults.password_hash_concurrency,
+            crate::auth::password::default_concurrency()
+        );
+        let err = config(&[("PASSWORD_HASH_CONCURRENCY", "0")]).err();
+        assert_eq!(err.map(|e| e.var), Some("PASSWORD_HASH_CONCURRENCY"));
     }
 
     #[test]

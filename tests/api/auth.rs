@@ -619,3 +619,25 @@ async fn turning_two_factor_off_with_the_password_lets_login_skip_the_code() {
     assert_eq!(res.data("setTwoFactor")["twoFactorEnabled"], false);
     assert_eq!(login.data("login")["__typename"], "AuthPayload");
 }
+
+#[tokio::test]
+async fn with_a_limit_of_one_concurrent_password_hashes_run_one_at_a_time() {
+    let limiter = kabaadwala::auth::password::HashLimiter::new(1);
+    let stored = limiter.hash(PASSWORD.to_owned()).await.unwrap();
+
+    let hashes = (0..4).map(|i| limiter.hash(format!("burst-{i}-pass")));
+    let checks = (0..4).map(|_| limiter.verify(PASSWORD.to_owned(), stored.clone()));
+    let (hashed, verified) = tokio::join!(
+        futures_util::future::join_all(hashes),
+        futures_util::future::join_all(checks)
+    );
+
+    assert!(
+        hashed
+            .iter()
+            .all(|h| h.as_ref().is_ok_and(|h| h.starts_with("$argon2id$")))
+    );
+    assert!(verified.iter().all(|v| matches!(v, Ok(true))));
+    assert_eq!(limiter.peak_in_flight(), 1, "never more than one at a time");
+    assert_eq!(limiter.in_flight(), 0);
+}
