@@ -40,6 +40,7 @@ impl AppState {
 
     /// Builds the state around an already connected and migrated database.
     pub fn from_parts(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        crate::auth::password::limit_concurrency(config.password_hash_concurrency);
         let pubsub = match &config.redis_url {
             Some(url) => PubSub::redis(url)?,
             None => PubSub::local(),

@@ -198,6 +198,7 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
         );
     }
     let bind = config.bind_addr;
+    let metrics_bind = config.metrics_bind_addr;
     let run_worker = with_worker && config.run_worker;
     let state = AppState::build(config).await?;
     tracing::info!(
@@ -216,9 +217,26 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("bind {bind} (BIND_ADDR)"))?;
+    let metrics = match metrics_bind {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("bind {addr} (METRICS_BIND_ADDR)"))?;
+            tracing::info!("metrics on http://{addr}/metrics");
+            Some(tokio::spawn(http::serve_metrics(
+                listener,
+                state.clone(),
+                shutdown.clone(),
+            )))
+        }
+        None => None,
+    };
     tracing::info!("listening on http://{bind} (GraphiQL at /)");
     http::serve(listener, http::router(state), shutdown.clone()).await?;
     shutdown.cancel();
+    if let Some(metrics) = metrics {
+        metrics.await.context("join the metrics listener")??;
+    }
     if let Some(worker) = worker {
         worker.await.context("join the job worker")?;
     }

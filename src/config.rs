@@ -41,6 +41,9 @@ pub struct Config {
     /// `JWT_ISSUER` / `JWT_AUDIENCE`: the `iss` and `aud` claims, checked on every token.
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// `PASSWORD_HASH_CONCURRENCY`: how many argon2 hashes (19 MiB each) may run at once in
+    /// the process; more wait their turn (default the number of CPUs, at least 1).
+    pub password_hash_concurrency: usize,
     /// `ACCESS_TOKEN_TTL_SECS`: access-token lifetime (default 15 minutes).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECS`: refresh-token lifetime (default 30 days).
@@ -81,9 +84,11 @@ pub struct Config {
     pub graphql_max_directives: usize,
     /// `GRAPHQL_MAX_TOKENS`: the most lexical tokens a document may have (default 3000).
     pub graphql_max_tokens: usize,
-    /// `GRAPHQL_INTROSPECTION`: answer `__schema`/`__type` queries (default true).
+    /// `GRAPHQL_INTROSPECTION`: answer `__schema`/`__type` queries (default true in
+    /// development, false with `APP_ENV=production`).
     pub graphql_introspection: bool,
-    /// `GRAPHIQL`: serve the GraphiQL playground at `/` (default true).
+    /// `GRAPHIQL`: serve the GraphiQL playground at `/` (default true in development, false
+    /// with `APP_ENV=production`).
     pub graphiql: bool,
     /// `TRUST_PROXY`: take the client IP from `X-Forwarded-For` (only behind a proxy that sets
     /// it; default false: the socket's peer address).
@@ -94,6 +99,10 @@ pub struct Config {
     /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`.
     /// Never logged.
     pub metrics_token: Option<String>,
+    /// `METRICS_BIND_ADDR`: when set, `/metrics` is served only by a second listener on this
+    /// address (one the scraper reaches and the public does not), and the main listener answers
+    /// 404 for it. With `APP_ENV=production` this or `METRICS_TOKEN` is required.
+    pub metrics_bind_addr: Option<SocketAddr>,
     /// `SCHEDULE_CLEANUP`: cron (with seconds, UTC) of `cleanup_expired_sessions`
     /// (default `0 30 2 * * *`); `off` disables it.
     pub schedule_cleanup: String,
@@ -183,7 +192,19 @@ impl Config {
             }
             None => DEV_JWT_SECRET.to_owned(),
         };
-        Ok(Self {
+        let metrics_token = get("METRICS_TOKEN");
+        let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
+            Some(_) => Some(parse(&get, "METRICS_BIND_ADDR", "")?),
+            None => None,
+        };
+        // What helps a developer explore the API (the playground, introspection) is off in
+        // production unless asked for: a public schema map is an attacker's map too.
+        let dev_default = if app_env == AppEnv::Production {
+            "false"
+        } else {
+            "true"
+        };
+        let config = Self {
             app_env,
             bind_addr: parse(&get, "BIND_ADDR", "0.0.0.0:8000")?,
             public_url: get("PUBLIC_URL")
@@ -204,6 +225,19 @@ impl Config {
             jwt_secret,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "kabaadwala".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "kabaadwala-api".into()),
+            password_hash_concurrency: match parse(
+                &get,
+                "PASSWORD_HASH_CONCURRENCY",
+                &crate::auth::password::default_concurrency().to_string(),
+            )? {
+                0 => {
+                    return Err(ConfigError {
+                        var: "PASSWORD_HASH_CONCURRENCY",
+                        message: "must be at least 1".into(),
+                    });
+                }
+                n => n,
+            },
             access_token_ttl: Duration::from_secs(parse(&get, "ACCESS_TOKEN_TTL_SECS", "900")?),
             refresh_token_ttl: Duration::from_secs(parse(
                 &get,
@@ -233,11 +267,12 @@ impl Config {
             graphql_max_aliases: parse(&get, "GRAPHQL_MAX_ALIASES", "15")?,
             graphql_max_directives: parse(&get, "GRAPHQL_MAX_DIRECTIVES", "50")?,
             graphql_max_tokens: parse(&get, "GRAPHQL_MAX_TOKENS", "3000")?,
-            graphql_introspection: parse(&get, "GRAPHQL_INTROSPECTION", "true")?,
-            graphiql: parse(&get, "GRAPHIQL", "true")?,
+            graphql_introspection: parse(&get, "GRAPHQL_INTROSPECTION", dev_default)?,
+            graphiql: parse(&get, "GRAPHIQL", dev_default)?,
             trust_proxy: parse(&get, "TRUST_PROXY", "false")?,
             rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
-            metrics_token: get("METRICS_TOKEN"),
+            metrics_token,
+            metrics_bind_addr,
             schedule_cleanup: get("SCHEDULE_CLEANUP").unwrap_or_else(|| "0 30 2 * * *".into()),
             schedule_daily_report: get("SCHEDULE_DAILY_REPORT")
                 .unwrap_or_else(|| "0 5 0 * * *".into()),
@@ -258,7 +293,20 @@ impl Config {
                     });
                 }
             },
-        })
+        };
+        // Metrics name every route and operation and show the load: not for the public.
+        if config.app_env == AppEnv::Production
+            && config.metrics_token.is_none()
+            && config.metrics_bind_addr.is_none()
+        {
+            return Err(ConfigError {
+                var: "METRICS_TOKEN",
+                message: "is required when APP_ENV=production, unless METRICS_BIND_ADDR serves \
+                          /metrics on a separate listener"
+                    .into(),
+            });
+        }
+        Ok(config)
     }
 
     /// True when the JWT secret is the built-in development one.
@@ -327,6 +375,65 @@ mod tests {
         let secret = "a-production-secret-of-enough-length-123";
         let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).err();
         assert_eq!(err.map(|e| e.var), Some("PAYMENT_WEBHOOK_SECRET"));
+    }
+
+    #[test]
+    fn production_refuses_open_metrics_on_the_public_listener() {
+        let secret = "a-production-secret-of-enough-length-123";
+        let base = [
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", secret),
+            ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+        ];
+        let err = config(&base).err();
+        assert_eq!(err.map(|e| e.var), Some("METRICS_TOKEN"));
+        let with_token = config(&[base.as_slice(), &[("METRICS_TOKEN", "scrape-me")]].concat());
+        assert!(with_token.is_ok());
+        let separate =
+            config(&[base.as_slice(), &[("METRICS_BIND_ADDR", "127.0.0.1:9100")]].concat())
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(separate.metrics_bind_addr.map(|a| a.port()), Some(9100));
+        let bad = config(&[base.as_slice(), &[("METRICS_BIND_ADDR", "nine-one")]].concat()).err();
+        assert_eq!(bad.map(|e| e.var), Some("METRICS_BIND_ADDR"));
+    }
+
+    fn production(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut all = vec![
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "a-production-secret-of-enough-length-123"),
+            ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+            ("METRICS_TOKEN", "scrape-me"),
+        ];
+        all.extend_from_slice(vars);
+        config(&all)
+    }
+
+    #[test]
+    fn graphiql_and_introspection_are_on_in_development_and_off_in_production() {
+        let dev = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let prod = production(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((dev.graphiql, dev.graphql_introspection), (true, true));
+        assert_eq!((prod.graphiql, prod.graphql_introspection), (false, false));
+    }
+
+    #[test]
+    fn production_turns_graphiql_and_introspection_on_only_when_asked() {
+        let prod = production(&[("GRAPHIQL", "true"), ("GRAPHQL_INTROSPECTION", "true")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((prod.graphiql, prod.graphql_introspection), (true, true));
+        let dev = config(&[("GRAPHIQL", "false")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((dev.graphiql, dev.graphql_introspection), (false, true));
+    }
+
+    #[test]
+    fn password_hash_concurrency_defaults_to_the_cpus_and_refuses_zero() {
+        let defaults = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            defaults.password_hash_concurrency,
+            crate::auth::password::default_concurrency()
+        );
+        let err = config(&[("PASSWORD_HASH_CONCURRENCY", "0")]).err();
+        assert_eq!(err.map(|e| e.var), Some("PASSWORD_HASH_CONCURRENCY"));
     }
 
     #[test]

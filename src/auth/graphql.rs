@@ -164,11 +164,23 @@ impl AuthMutation {
         service::reset_password(ctx.state(), &token, new_password).await
     }
 
-    /// Turns two-factor sign-in (a code by email) on or off. Needs a verified email to turn on.
-    async fn set_two_factor(&self, ctx: &Context<'_>, enabled: bool) -> AppResult<User> {
+    /// Turns two-factor sign-in (a code by email) on or off. Needs a verified email to turn on,
+    /// and the account's password to turn off (a missing one is `BAD_USER_INPUT` on
+    /// `password`, a wrong one `UNAUTHENTICATED`, as at login); password attempts count
+    /// against the login rate limit.
+    async fn set_two_factor(
+        &self,
+        ctx: &Context<'_>,
+        enabled: bool,
+        password: Option<String>,
+    ) -> AppResult<User> {
         let viewer = ctx.viewer()?;
+        if !enabled {
+            // A stolen access token must not become unlimited password guesses.
+            ratelimit::check(ctx, Action::Login, Some(&viewer.user_id.to_string())).await?;
+        }
         Ok(User(
-            service::set_two_factor(ctx.state(), viewer.user_id, enabled).await?,
+            service::set_two_factor(ctx.state(), viewer.user_id, enabled, password).await?,
         ))
     }
 }

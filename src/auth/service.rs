@@ -319,11 +319,13 @@ pub async fn reset_password(
 }
 
 /// Turns two-factor sign-in on or off. Turning it on needs a verified email, since that is
-/// where the codes go.
+/// where the codes go; turning it off needs the password, so that a stolen access token alone
+/// cannot remove the second factor.
 pub async fn set_two_factor(
     state: &AppState,
     user_id: Uuid,
     enabled: bool,
+    password: Option<String>,
 ) -> AppResult<users::Model> {
     let user = active_user(&state.db, user_id).await?;
     if enabled && user.email_verified_at.is_none() {
@@ -331,6 +333,17 @@ pub async fn set_two_factor(
             "enabled",
             "verify your email address before turning on two-factor sign-in",
         ));
+    }
+    if !enabled {
+        let Some(password) = password.filter(|p| !p.is_empty()) else {
+            return Err(AppError::bad_input(
+                "password",
+                "enter your password to turn off two-factor sign-in",
+            ));
+        };
+        if !password::verify(password, user.password_hash.clone()).await? {
+            return Err(AppError::Unauthenticated("wrong password".into()));
+        }
     }
     let mut active = user.into_active_model();
     active.two_factor_enabled = Set(enabled);

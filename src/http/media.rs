@@ -2,7 +2,9 @@
 //! `products/` is public; `kyc/{vendor}/` only to that vendor's user and admins; `chat/{room}/`
 //! only to the room's participants and admins. Anything else,
 //! and anything not allowed, is 404, so a private file's existence is not revealed (401 only
-//! asks an anonymous caller to sign in for a private area).
+//! asks an anonymous caller to sign in for a private area). Every file is `nosniff`; private
+//! ones are sent as `Content-Disposition: attachment`, never rendered inline on the API's origin,
+//! while product images stay inline for `<img>` tags.
 
 use axum::{
     body::Body,
@@ -61,9 +63,9 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Response {
     let auth = auth_from_headers(&http.app, &headers);
-    let cache = match access(&http.app, &auth, &key).await {
-        Access::Public => "public, max-age=86400, immutable",
-        Access::Allowed => "private, no-store",
+    let (cache, private) = match access(&http.app, &auth, &key).await {
+        Access::Public => ("public, max-age=86400, immutable", false),
+        Access::Allowed => ("private, no-store", true),
         Access::SignIn => return StatusCode::UNAUTHORIZED.into_response(),
         Access::Denied => return StatusCode::NOT_FOUND.into_response(),
     };
@@ -83,6 +85,9 @@ pub async fn get(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             );
+            if private && let Ok(value) = HeaderValue::from_str(&attachment(&key)) {
+                h.insert(header::CONTENT_DISPOSITION, value);
+            }
             response
         }
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
@@ -90,5 +95,45 @@ pub async fn get(
             tracing::error!(error = %err, "reading a media file");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// `attachment; filename="…"` with the key's last segment reduced to `[A-Za-z0-9._-]`: the
+/// browser saves a private file instead of rendering it on our origin, and no quote, slash or
+/// control character from a key can reach the header.
+fn attachment(key: &str) -> String {
+    let name: String = key
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    let name = if name.is_empty() { "download" } else { name };
+    format!("attachment; filename=\"{name}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment;
+
+    #[test]
+    fn an_attachment_name_keeps_only_safe_characters() {
+        assert_eq!(
+            attachment("kyc/1f/ab-12.pdf"),
+            "attachment; filename=\"ab-12.pdf\""
+        );
+        assert_eq!(
+            attachment("chat/r/\"evil\r\n.pdf"),
+            "attachment; filename=\"_evil__.pdf\""
+        );
+        assert_eq!(attachment("chat/r/"), "attachment; filename=\"download\"");
     }
 }

@@ -1,8 +1,9 @@
 //! `GET /metrics` in the Prometheus text format, hand-rolled (a few counters and histograms do
 //! not need a metrics crate). Counted in this process: HTTP requests by method, route and
 //! status with their latency; GraphQL operations by name with their latency, and errors by
-//! code; open WebSocket subscriptions (counted by the real-time fan-out). Read at scrape time: the job queue's depth by status and the
-//! database pool's connections.
+//! code; open WebSocket subscriptions (counted by the real-time fan-out); password hashes
+//! running. Read at scrape time: the job queue's depth by status and the database pool's
+//! connections.
 //!
 //! Labels are bounded: routes are the router's patterns (never raw paths), and operation names,
 //! which clients choose, are capped at [`MAX_OPERATION_NAMES`] distinct values (then `other`).
@@ -22,7 +23,6 @@ use axum::{
 };
 use sea_orm::DbBackend;
 
-use super::HttpState;
 use crate::AppState;
 
 /// Upper bounds (seconds) of the latency histograms' buckets.
@@ -140,9 +140,10 @@ pub async fn track(matched: Option<MatchedPath>, request: Request, next: Next) -
     response
 }
 
-/// `GET /metrics`. With `METRICS_TOKEN` set, only `Authorization: Bearer <token>` may scrape.
-pub async fn handler(State(http): State<HttpState>, headers: HeaderMap) -> Response {
-    if let Some(expected) = &http.app.config.metrics_token {
+/// `GET /metrics`, on the main listener or on `METRICS_BIND_ADDR`'s. With `METRICS_TOKEN` set,
+/// only `Authorization: Bearer <token>` may scrape.
+pub async fn handler(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &app.config.metrics_token {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -158,7 +159,7 @@ pub async fn handler(State(http): State<HttpState>, headers: HeaderMap) -> Respo
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&http.app).await,
+        render(&app).await,
     )
         .into_response()
 }
@@ -216,6 +217,11 @@ pub async fn render(state: &AppState) -> String {
         out,
         "# HELP kabaadwala_ws_subscriptions Open GraphQL subscriptions in this process.\n# TYPE kabaadwala_ws_subscriptions gauge\nkabaadwala_ws_subscriptions {}",
         WS_SUBSCRIPTIONS.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP kabaadwala_password_hashes_in_flight argon2 hashes and verifications running now (at most PASSWORD_HASH_CONCURRENCY).\n# TYPE kabaadwala_password_hashes_in_flight gauge\nkabaadwala_password_hashes_in_flight {}",
+        crate::auth::password::limiter().in_flight()
     );
     out.push_str("# HELP kabaadwala_jobs Jobs in the queue by status (the whole fleet's queue).\n# TYPE kabaadwala_jobs gauge\n");
     match crate::jobs::control::count_by_status(&state.db).await {

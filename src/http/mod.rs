@@ -1,7 +1,7 @@
 //! The HTTP surface: `POST/GET /graphql` (GET also upgrades to a GraphQL WebSocket), GraphiQL at
-//! `/`, `/healthz`, `/readyz`, `/metrics`, `/media/…`. [`router`] is a
-//! plain function so tests can drive it without a socket; [`serve`] binds it and shuts down
-//! gracefully on SIGTERM/Ctrl-C.
+//! `/`, `/healthz`, `/readyz`, `/metrics` (or, with `METRICS_BIND_ADDR`, [`metrics_router`] on a
+//! listener of its own), `/media/…`. [`router`] is a plain function so tests can drive it without
+//! a socket; [`serve`] binds it and shuts down gracefully on SIGTERM/Ctrl-C.
 
 mod auth;
 mod graphql;
@@ -16,7 +16,8 @@ pub mod ws;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{Router, routing::get};
+use anyhow::Context as _;
+use axum::{Router, extract::FromRef, routing::get};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     cors::CorsLayer,
@@ -58,18 +59,22 @@ pub fn router(app: AppState) -> Router {
         fanout,
         sockets: ws::new_capacity(),
     };
-    Router::new()
+    let mut routes = Router::new()
         .route("/", get(playground::page))
         .route("/graphiql/{version}/{file}", get(playground::asset))
         .route("/graphql", get(ws::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/media/{*key}", get(media::get))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::handler))
         .route(
             "/webhooks/payments/{provider}",
             axum::routing::post(webhooks::payment),
-        )
+        );
+    // With a listener of its own (`METRICS_BIND_ADDR`), `/metrics` is not on the public one.
+    if state.app.config.metrics_bind_addr.is_none() {
+        routes = routes.route("/metrics", get(metrics::handler));
+    }
+    routes
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(RequestBodyLimitLayer::new(max_body))
@@ -96,6 +101,31 @@ pub fn router(app: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+impl FromRef<HttpState> for AppState {
+    fn from_ref(http: &HttpState) -> Self {
+        http.app.clone()
+    }
+}
+
+/// The router of the separate metrics listener (`METRICS_BIND_ADDR`): `GET /metrics` only.
+pub fn metrics_router(app: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::handler))
+        .with_state(app)
+}
+
+/// Serves [`metrics_router`] on `listener` until `shutdown` is cancelled.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    app: AppState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    axum::serve(listener, metrics_router(app))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("serve the metrics listener")
 }
 
 /// What a WebSocket connection needs to take part in a graceful shutdown: the signal, and the

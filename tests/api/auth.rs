@@ -550,3 +550,94 @@ async fn the_profile_can_be_updated_and_checked() {
         .await;
     assert_eq!(anonymous.code(), "UNAUTHENTICATED");
 }
+
+const SET_TWO_FACTOR_OFF: &str = "mutation($password: String) { setTwoFactor(enabled: false, password: $password) { twoFactorEnabled } }";
+
+async fn two_factor_enabled(app: &TestApp, who: &crate::support::Session) -> bool {
+    app.gql(
+        "{ me { twoFactorEnabled } }",
+        json!({}),
+        Some(&who.access_token),
+    )
+    .await
+    .data("me")["twoFactorEnabled"]
+        .as_bool()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn turning_two_factor_off_without_the_password_is_refused_naming_the_field() {
+    let app = TestApp::new().await;
+    let asha = verified_user_with_two_factor(&app).await;
+
+    let res = app
+        .gql(SET_TWO_FACTOR_OFF, json!({}), Some(&asha.access_token))
+        .await;
+
+    assert_eq!(res.code(), "BAD_USER_INPUT");
+    assert_eq!(res.field().as_deref(), Some("password"));
+    assert!(two_factor_enabled(&app, &asha).await);
+}
+
+#[tokio::test]
+async fn turning_two_factor_off_with_a_wrong_password_is_refused_as_at_login() {
+    let app = TestApp::new().await;
+    let asha = verified_user_with_two_factor(&app).await;
+
+    let res = app
+        .gql(
+            SET_TWO_FACTOR_OFF,
+            json!({ "password": "not-my-password1" }),
+            Some(&asha.access_token),
+        )
+        .await;
+
+    assert_eq!(res.code(), "UNAUTHENTICATED");
+    assert!(two_factor_enabled(&app, &asha).await);
+}
+
+#[tokio::test]
+async fn turning_two_factor_off_with_the_password_lets_login_skip_the_code() {
+    let app = TestApp::new().await;
+    let asha = verified_user_with_two_factor(&app).await;
+
+    let res = app
+        .gql(
+            SET_TWO_FACTOR_OFF,
+            json!({ "password": PASSWORD }),
+            Some(&asha.access_token),
+        )
+        .await;
+    let login = app
+        .gql(
+            LOGIN,
+            json!({ "input": { "email": asha.email, "password": PASSWORD } }),
+            None,
+        )
+        .await;
+
+    assert_eq!(res.data("setTwoFactor")["twoFactorEnabled"], false);
+    assert_eq!(login.data("login")["__typename"], "AuthPayload");
+}
+
+#[tokio::test]
+async fn with_a_limit_of_one_concurrent_password_hashes_run_one_at_a_time() {
+    let limiter = kabaadwala::auth::password::HashLimiter::new(1);
+    let stored = limiter.hash(PASSWORD.to_owned()).await.unwrap();
+
+    let hashes = (0..4).map(|i| limiter.hash(format!("burst-{i}-pass")));
+    let checks = (0..4).map(|_| limiter.verify(PASSWORD.to_owned(), stored.clone()));
+    let (hashed, verified) = tokio::join!(
+        futures_util::future::join_all(hashes),
+        futures_util::future::join_all(checks)
+    );
+
+    assert!(
+        hashed
+            .iter()
+            .all(|h| h.as_ref().is_ok_and(|h| h.starts_with("$argon2id$")))
+    );
+    assert!(verified.iter().all(|v| matches!(v, Ok(true))));
+    assert_eq!(limiter.peak_in_flight(), 1, "never more than one at a time");
+    assert_eq!(limiter.in_flight(), 0);
+}

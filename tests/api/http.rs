@@ -110,6 +110,59 @@ async fn health_readiness_and_graphiql_answer() {
     assert!(playground.contains("graphiql"), "GraphiQL is served at /");
 }
 
+/// A port nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn readiness_reports_degraded_but_stays_ready_when_pubsub_is_unreachable() {
+    let redis = format!("redis://127.0.0.1:{}", closed_port());
+    let app = TestApp::with_env(&[("REDIS_URL", &redis)]).await;
+    let server = start(&app).await;
+
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    let status = ready.status();
+    let body: Value = ready.json().await.unwrap();
+    let query = server
+        .post("{ categories { name } }", json!({}), None)
+        .await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({ "status": "degraded", "database": "ok", "pubsub": "unreachable", "pubsubBackend": "redis" })
+    );
+    assert!(query.data("categories").is_array(), "queries keep working");
+}
+
+#[tokio::test]
+async fn readiness_is_refused_when_the_database_is_down() {
+    let app = TestApp::new().await;
+    let server = start(&app).await;
+
+    app.state.db.clone().close().await.unwrap();
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(
+        (&body["status"], &body["database"]),
+        (&json!("unavailable"), &json!("down"))
+    );
+}
+
 #[tokio::test]
 async fn errors_over_http_carry_codes_and_no_internals() {
     let app = TestApp::new().await;

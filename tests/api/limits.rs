@@ -195,6 +195,7 @@ async fn field_suggestions_are_given_in_development_but_not_in_production() {
     let prod = TestApp::with_env(&[
         ("APP_ENV", "production"),
         ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret-for-the-test"),
+        ("METRICS_TOKEN", "a-metrics-token-for-the-test"),
     ])
     .await;
     let typo = "{ walet { id } }";

@@ -3,7 +3,11 @@
 use kabaadwala::http::metrics;
 use serde_json::json;
 
-use crate::support::{TestApp, server::start};
+use crate::support::{
+    TestApp,
+    process::{free_port, spawn_server},
+    server::start,
+};
 
 fn line_value(text: &str, series: &str) -> Option<f64> {
     text.lines()
@@ -152,4 +156,67 @@ async fn with_a_metrics_token_only_its_bearer_may_scrape() {
 
     let statuses = [anonymous.status(), wrong.status(), right.status()].map(|s| s.as_u16());
     assert_eq!(statuses, [401, 401, 200]);
+}
+
+#[tokio::test]
+async fn with_a_metrics_listener_metrics_leave_the_public_router() {
+    let app = TestApp::with_env(&[("METRICS_BIND_ADDR", "127.0.0.1:0")]).await;
+    let server = start(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(kabaadwala::http::serve_metrics(
+        listener,
+        app.state.clone(),
+        stop.clone(),
+    ));
+
+    let public = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let private = server.client.get(&metrics_url).send().await.unwrap();
+    stop.cancel();
+
+    assert_eq!(public.status(), 404);
+    assert_eq!(private.status(), 200);
+    let text = private.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE kabaadwala_http_requests_total counter"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn in_production_the_server_serves_metrics_on_its_own_listener() {
+    let app = TestApp::new().await;
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let server = spawn_server(
+        &app,
+        "production",
+        &[
+            ("APP_ENV", "production"),
+            ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+            ("METRICS_BIND_ADDR", &metrics_addr),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+
+    let public = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    let private = client
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(public.status(), 404);
+    assert_eq!(private.status(), 200);
+    assert!(private.text().await.unwrap().contains("kabaadwala_jobs"));
 }

@@ -318,3 +318,57 @@ async fn kyc_files_go_up_by_multipart_and_come_back_only_to_the_vendor_and_admin
         .unwrap();
     assert_eq!(traversal.status(), 404);
 }
+
+#[tokio::test]
+async fn a_kyc_document_downloads_as_an_attachment_while_a_product_image_stays_inline() {
+    let app = TestApp::new().await;
+    let server = start(&app).await;
+    let applicant = vendor(&app, "Header Metals", DELHI).await;
+    let v = approved_vendor(&app, "Header Plastics", DELHI).await;
+    let doc = upload_kyc(&app, &applicant.session, "PAN", "pan card.pdf", PDF)
+        .await
+        .data("uploadKycDocument");
+    let product = crate::support::catalog::product(
+        &app,
+        &v.session,
+        crate::support::catalog::product_input(
+            "Brass",
+            &crate::support::catalog::category(&app, "Metals").await,
+            40_000,
+            3,
+        ),
+    )
+    .await;
+    let image = app
+        .gql_upload(
+            "mutation($id: ID!, $file: Upload!) { addProductImage(productId: $id, file: $file) { url } }",
+            json!({ "id": product, "file": null }),
+            Some(&v.session.access_token),
+            &[("variables.file", "brass.png", PNG)],
+        )
+        .await
+        .data("addProductImage");
+
+    let private = server
+        .client
+        .get(server.url(doc["url"].as_str().unwrap()))
+        .bearer_auth(&applicant.session.access_token)
+        .send()
+        .await
+        .unwrap();
+    let public = server
+        .client
+        .get(server.url(image["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(private.status(), 200);
+    assert_eq!(public.status(), 200);
+    let disposition = private.headers()["content-disposition"].to_str().unwrap();
+    let name = doc["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(disposition, format!("attachment; filename=\"{name}\""));
+    assert_eq!(private.headers()["x-content-type-options"], "nosniff");
+    assert!(public.headers().get("content-disposition").is_none());
+    assert_eq!(public.headers()["x-content-type-options"], "nosniff");
+}
