@@ -2,13 +2,14 @@
 //! server process (this binary's sibling `kabaadwala`, spawned on a scratch SQLite database with
 //! the in-process pub/sub, or Redis when `REDIS_URL` is set).
 //!
-//! 1. 1,000 subscribers (`messageAdded` on one room; half the buyer's connections, half the
-//!    vendor's) while messages are sent at 20/s and then 100/s over a WebSocket. Every body
+//! 1. 1,000 subscribers (`messageAdded` on one room; 1,000 distinct users: the buyer, the vendor
+//!    and 998 staff accounts, so the per-user connection limit is on as in production) while messages are sent at 20/s and then 100/s over a WebSocket. Every body
 //!    carries a sequence number: each subscriber must see each number exactly once. Latency is
 //!    from just before the `sendMessage` mutation is sent (so it includes the insert and the
 //!    commit) to the moment the LAST subscriber received it; p50 and p99 over the messages.
 //! 2. Memory per idle subscription: the server's VmRSS with 5,000 open subscriptions (5,000
-//!    connections, one subscription each) minus its VmRSS before they were opened, / 5,000.
+//!    connections, one subscription each, five per user) minus its VmRSS before they were
+//!    opened, / 5,000.
 
 use std::{
     collections::HashMap,
@@ -74,11 +75,17 @@ async fn run_in(dir: &std::path::Path) -> anyhow::Result<()> {
     let db = kabaadwala::db::connect(&config).await?;
     kabaadwala::db::migrate(&db).await?;
     let (buyer, vendor_user, room) = prepare(&db).await?;
+    let staff = staff(&db, SUBSCRIBERS - 2).await?;
     let jwt = kabaadwala::auth::jwt::JwtKeys::new(&config);
-    let tokens = [
+    // One user per subscriber (the room's two parties, then staff, who may read any room), so
+    // the default WS_MAX_CONNECTIONS_PER_USER (20) holds: the limits are on, as in production.
+    let mut tokens = vec![
         jwt.issue(buyer, users::Role::Customer)?,
         jwt.issue(vendor_user, users::Role::Customer)?,
     ];
+    for id in staff {
+        tokens.push(jwt.issue(id, users::Role::Admin)?);
+    }
     db.close().await.ok();
 
     let mut vars = vars;
@@ -100,11 +107,11 @@ async fn run_in(dir: &std::path::Path) -> anyhow::Result<()> {
     scenarios(&server.addr, &tokens, room, pid).await
 }
 
-async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> anyhow::Result<()> {
+async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyhow::Result<()> {
     // Latency and completeness with 1,000 subscribers.
     let mut subscribers = Vec::with_capacity(SUBSCRIBERS);
     for i in 0..SUBSCRIBERS {
-        subscribers.push(subscribe(addr, &tokens[i % 2], room).await?);
+        subscribers.push(subscribe(addr, &tokens[i % tokens.len()], room).await?);
     }
     println!("{SUBSCRIBERS} subscribers on one room");
     let mut senders = Vec::with_capacity(SENDERS);
@@ -255,7 +262,7 @@ async fn scenarios(addr: &str, tokens: &[String; 2], room: Uuid, pid: u32) -> an
     let mut idle_sockets = Vec::with_capacity(IDLE_SUBSCRIPTIONS);
     for chunk in 0..IDLE_SUBSCRIPTIONS / 100 {
         let opened = futures_util::future::try_join_all(
-            (0..100).map(|i| subscribe(addr, &tokens[(chunk + i) % 2], room)),
+            (0..100).map(|i| subscribe(addr, &tokens[(chunk * 100 + i) % tokens.len()], room)),
         )
         .await?;
         idle_sockets.extend(opened);
@@ -367,6 +374,33 @@ async fn recv(socket: &mut Socket) -> anyhow::Result<Value> {
 
 /// A buyer, an approved vendor, an order between them (with its money really held) and the
 /// order's chat room. Returns (buyer, vendor's user, room).
+/// `count` staff accounts (admins), inserted at once; their ids.
+async fn staff(db: &sea_orm::DatabaseConnection, count: usize) -> anyhow::Result<Vec<Uuid>> {
+    let now = Utc::now();
+    let rows: Vec<_> = (0..count)
+        .map(|i| {
+            let id = Uuid::new_v4();
+            let mut row = kabaadwala::accounts::admin::verified_user_row(
+                id,
+                format!("staff-{i}-{id}@example.com"),
+                format!("Staff {i}"),
+                users::Role::Admin,
+                "-".into(),
+                now,
+            );
+            row.last_seen_at = Set(Some(now + chrono::Duration::days(1)));
+            row
+        })
+        .collect();
+    let ids = rows.iter().filter_map(|r| r.id.clone().take()).collect();
+    for chunk in rows.chunks(200) {
+        users::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
 async fn prepare(db: &sea_orm::DatabaseConnection) -> anyhow::Result<(Uuid, Uuid, Uuid)> {
     let now = Utc::now();
     let user = |name: &str| {
