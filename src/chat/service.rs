@@ -353,21 +353,15 @@ pub async fn messages_since(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::bad_input("after", "`after` is not a message of this room"))?;
-    let rows = chat_messages::Entity::find()
-        .filter(C::RoomId.eq(room_id))
-        .filter(
-            Condition::any().add(C::CreatedAt.gt(seen.created_at)).add(
-                Condition::all()
-                    .add(C::CreatedAt.eq(seen.created_at))
-                    .add(C::Id.gt(seen.id)),
-            ),
-        )
-        .order_by_asc(C::CreatedAt)
-        .order_by_asc(C::Id)
-        .limit(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
-        .all(conn)
-        .await?;
-    if rows.len() > max {
+    let (rows, more) = crate::db::rows_after::<chat_messages::Entity>(
+        conn,
+        Condition::all().add(C::RoomId.eq(room_id)),
+        (C::CreatedAt, C::Id),
+        (seen.created_at, seen.id),
+        max,
+    )
+    .await?;
+    if more {
         return Err(AppError::bad_input(
             "after",
             format!(

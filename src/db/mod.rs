@@ -89,6 +89,42 @@ where
     Ok(())
 }
 
+/// The rows of `scope` that come after the row `(after_at, after_id)` in `(created_at, id)`
+/// order, oldest first: at most `max`, and whether there were more. The keyset scan behind
+/// "what did I miss since this one" (resumed subscriptions).
+pub async fn rows_after<E>(
+    conn: &impl sea_orm::ConnectionTrait,
+    scope: sea_orm::Condition,
+    (created_at, id): (E::Column, E::Column),
+    (after_at, after_id): (chrono::DateTime<chrono::Utc>, uuid::Uuid),
+    max: usize,
+) -> Result<(Vec<E::Model>, bool), sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+{
+    use sea_orm::{
+        ColumnTrait as _, Condition, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    };
+    let mut rows = E::find()
+        .filter(scope)
+        .filter(
+            Condition::any().add(created_at.gt(after_at)).add(
+                Condition::all()
+                    .add(created_at.eq(after_at))
+                    .add(id.gt(after_id)),
+            ),
+        )
+        .order_by_asc(created_at)
+        .order_by_asc(id)
+        .limit(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .all(conn)
+        .await?;
+    let more = rows.len() > max;
+    rows.truncate(max);
+    Ok((rows, more))
+}
+
 /// A new row id: a UUIDv7 (milliseconds since the epoch, then 74 random bits). Ids made one
 /// after another sort one after another, so every insert lands at the right edge of the primary
 /// key's index and of the indexes that reference it, instead of on a random page of each: a

@@ -4,8 +4,7 @@
 use chrono::{SubsecRound as _, Utc};
 use entity::notifications;
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder as _,
-    QuerySelect as _, sea_query::Expr,
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -101,21 +100,15 @@ pub async fn notifications_since(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::bad_input("after", "`after` is not one of your notifications"))?;
-    let rows = notifications::Entity::find()
-        .filter(C::UserId.eq(user_id))
-        .filter(
-            Condition::any().add(C::CreatedAt.gt(seen.created_at)).add(
-                Condition::all()
-                    .add(C::CreatedAt.eq(seen.created_at))
-                    .add(C::Id.gt(seen.id)),
-            ),
-        )
-        .order_by_asc(C::CreatedAt)
-        .order_by_asc(C::Id)
-        .limit(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
-        .all(conn)
-        .await?;
-    if rows.len() > max {
+    let (rows, more) = crate::db::rows_after::<notifications::Entity>(
+        conn,
+        Condition::all().add(C::UserId.eq(user_id)),
+        (C::CreatedAt, C::Id),
+        (seen.created_at, seen.id),
+        max,
+    )
+    .await?;
+    if more {
         return Err(AppError::bad_input(
             "after",
             format!(
