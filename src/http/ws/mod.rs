@@ -76,7 +76,7 @@ pub async fn get_or_upgrade(
     }
     let upgrade = match upgrade::check(&mut parts) {
         Ok(upgrade) => upgrade,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(slot) = http.sockets.open(http.app.config.ws_max_connections) else {
         tracing::warn!("WebSocket refused: WS_MAX_CONNECTIONS reached");

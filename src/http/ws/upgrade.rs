@@ -34,7 +34,7 @@ pub struct Upgrade {
 }
 
 /// Checks an upgrade request; the refusal to send when it is not a valid one.
-pub fn check(parts: &mut Parts) -> Result<Upgrade, Response> {
+pub fn check(parts: &mut Parts) -> Result<Upgrade, Box<Response>> {
     let headers = &parts.headers;
     if parts.method != Method::GET
         || !has_token(headers, header::CONNECTION, "upgrade")
@@ -133,8 +133,8 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-fn refused(status: StatusCode, message: &'static str) -> Response {
+fn refused(status: StatusCode, message: &'static str) -> Box<Response> {
     let mut response = Response::new(Body::from(message));
     *response.status_mut() = status;
-    response
+    Box::new(response)
 }
