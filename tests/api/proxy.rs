@@ -284,11 +284,27 @@ fn render_site(balanced: &[u16], pinned: &[(&str, u16)], listeners: &[(u16, &str
     site
 }
 
-/// nginx in the foreground, every file of it under its own temp folder; SIGKILLed on drop.
+/// nginx in the foreground, every file of it under its own temp folder; stopped on drop.
 struct Nginx {
     // Stopped before its folder goes.
-    _proc: Proc,
+    proc: Proc,
     dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    /// SIGTERM to the master, which stops its workers and waits for them (a SIGKILLed master
+    /// would leave its workers running, still listening); SIGKILL if it takes too long.
+    fn drop(&mut self) {
+        let pid = self.proc.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !matches!(self.proc.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Nginx {
@@ -359,7 +375,7 @@ impl Nginx {
             assert!(Instant::now() < deadline, "nginx did not listen in time");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Nginx { _proc: proc, dir }
+        Nginx { proc, dir }
     }
 
     /// The access log's lines (`port method uri status upstream…`).
@@ -790,6 +806,7 @@ async fn fleet_scenario(app: &TestApp) {
     for _ in 0..3 {
         seen.push(vendor.message("m").await);
     }
+    let still_sending = !sender.is_finished();
     let stopped = tokio::spawn(async move {
         let clean = a.terminate().await;
         (a, clean)
@@ -826,7 +843,8 @@ async fn fleet_scenario(app: &TestApp) {
     resumed.quiet().await;
     eprintln!(
         "proxy: fleet of two instances and a worker; {live_on_a} of {STREAM} streamed messages \
-         live on A before its SIGTERM, the rest after resuming on B"
+         live on A before its SIGTERM (sender still sending then: {still_sending}), the rest \
+         after resuming on B"
     );
 
     let expected: Vec<String> = std::iter::once("hello through nginx".to_owned())
