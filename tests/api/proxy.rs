@@ -1,5 +1,6 @@
 //! The deployment of `deploy/`: nginx, configured by `deploy/nginx.conf`, in front of the real
-//! binary. On PostgreSQL + Redis it is the fleet of the README's "Deploying": two API instances
+//! binary, configured as in `.env.production.example` (APP_ENV=production, TRUST_PROXY=true). On
+//! PostgreSQL + Redis it is the fleet of the README's "Deploying": two API instances
 //! (`serve --no-worker`) and one `worker`. Through the proxy, a buyer places an order and chats
 //! while a vendor's subscription on the other instance receives both; the vendor's instance gets
 //! SIGTERM mid-stream (the socket closes with 1001), the client reconnects through the proxy (to
@@ -49,6 +50,8 @@ const TEMPLATE: &str = include_str!("../../deploy/nginx.conf");
 const SUBSCRIBE_MESSAGES: &str =
     "subscription($r: ID!, $after: ID) { messageAdded(roomId: $r, after: $after) { id body } }";
 const SUBSCRIBE_ORDERS: &str = "subscription { orderUpdated { id number status } }";
+/// The instances' METRICS_TOKEN.
+const METRICS_TOKEN: &str = "test-metrics-token";
 /// Sign-in attempts one client IP may make (in 5 minutes) on the spawned instances.
 const LOGINS_PER_IP: usize = 3;
 /// Messages sent while the vendor's instance shuts down and the client reconnects.
@@ -115,6 +118,10 @@ fn spawn_kabaadwala(app: &TestApp, name: &str, args: &[&str], port: Option<u16>)
         .env("MAIL_DIR", dir.join("mail"))
         .env("MEDIA_DIR", dir.join("media"))
         .env("JWT_SECRET", "test-secret-that-is-long-enough-0123456789")
+        // As .env.production.example runs them.
+        .env("APP_ENV", "production")
+        .env("PAYMENT_WEBHOOK_SECRET", "test-webhook-secret")
+        .env("METRICS_TOKEN", METRICS_TOKEN)
         .env("TRUST_PROXY", "true")
         // Per client IP; the fleet counts in Redis, under this test's own keys.
         .env("RATE_LIMIT_LOGIN_IP", format!("{LOGINS_PER_IP}/300"))
@@ -575,20 +582,26 @@ async fn proxy_basics(port: u16, instance_port: u16) {
     let client = reqwest::Client::new();
     let metrics = client
         .get(format!("http://127.0.0.1:{port}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap();
     assert_eq!(
         metrics.status(),
         404,
-        "/metrics is not exposed by the proxy"
+        "/metrics is not exposed by the proxy, even with the token"
     );
     let direct = client
         .get(format!("http://127.0.0.1:{instance_port}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap();
-    assert_eq!(direct.status(), 200, "the instance itself serves /metrics");
+    assert_eq!(
+        direct.status(),
+        200,
+        "the instance itself serves /metrics to the scraper"
+    );
     let too_big = client
         .post(format!("http://127.0.0.1:{port}/graphql"))
         .header("content-type", "application/json")
