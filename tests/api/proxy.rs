@@ -46,6 +46,10 @@ use crate::{
 
 /// Every wait of this test is bounded by this.
 const WAIT: Duration = Duration::from_secs(30);
+/// How long an instance may take to be ready (as `support::process::spawn_server` allows).
+const START: Duration = Duration::from_secs(60);
+/// How long a process may take to exit after SIGTERM (the server itself gives up after 30 s).
+const STOP: Duration = Duration::from_secs(45);
 const TEMPLATE: &str = include_str!("../../deploy/nginx.conf");
 const SUBSCRIBE_MESSAGES: &str =
     "subscription($r: ID!, $after: ID) { messageAdded(roomId: $r, after: $after) { id body } }";
@@ -82,14 +86,14 @@ impl Proc {
             .status()
             .is_ok_and(|s| s.success());
         assert!(sent, "could not send SIGTERM to {}", self.name);
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + STOP;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.success();
             }
             assert!(
                 Instant::now() < deadline,
-                "{} did not stop within {WAIT:?} of SIGTERM",
+                "{} did not stop within {STOP:?} of SIGTERM",
                 self.name
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -149,10 +153,10 @@ fn spawn_kabaadwala(app: &TestApp, name: &str, args: &[&str], port: Option<u16>)
     }
 }
 
-/// `GET {url}` answers `status` (polled briefly, bounded by [`WAIT`]).
+/// `GET {url}` answers `status` (polled briefly, bounded by [`START`]).
 async fn wait_for(url: &str, status: u16, proc: &mut Proc, dir: &Path) {
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + START;
     loop {
         let answered = client
             .get(url)
@@ -166,7 +170,7 @@ async fn wait_for(url: &str, status: u16, proc: &mut Proc, dir: &Path) {
         proc.assert_running(dir);
         assert!(
             Instant::now() < deadline,
-            "{url} did not answer {status} within {WAIT:?}"
+            "{url} did not answer {status} within {START:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
