@@ -27,6 +27,7 @@ mod payouts;
 mod playground;
 mod pool;
 mod products;
+mod proxy;
 mod realtime;
 mod resume;
 mod schedule;
