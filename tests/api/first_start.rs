@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, process::free_port};
 
 /// The README's Quick start queries, word for word.
-const NEARBY_PRODUCTS: &str = r#"{
+pub const NEARBY_PRODUCTS: &str = r#"{
   products(
     filter: { near: { latitude: 28.6315, longitude: 77.2167, radiusKm: 10 } }
     sort: DISTANCE
