@@ -287,9 +287,10 @@ async fn start_demo(state: &AppState, products: usize) -> anyhow::Result<()> {
     options.progress = true;
     match crate::demo::seed_if_empty(state, &options).await? {
         crate::demo::DemoStart::Seeded(report) => println!(
-            "demo data: {} customers, {} vendors, {} products, {} orders, {} chat messages ({:.1} s)",
+            "demo data: {} customers, {} vendors (+{} awaiting KYC review), {} products, {} orders, {} chat messages ({:.1} s)",
             report.customers,
-            report.vendors + report.pending_vendors,
+            report.vendors,
+            report.pending_vendors,
             report.products,
             report.orders,
             report.messages,
