@@ -328,6 +328,13 @@ async fn seed_demo(config: Config, products: usize, force: bool) -> anyhow::Resu
         "admin: {}  password: {}",
         report.admin_email, report.admin_password
     );
+    if report.first_batch {
+        println!(
+            "customer: {}  vendor: {}  (they share an order with a chat)",
+            crate::demo::CUSTOMER_EMAIL,
+            crate::demo::VENDOR_EMAIL
+        );
+    }
     println!(
         "every demo account (…@{}) has the password {}",
         crate::demo::DEMO_DOMAIN,

@@ -95,6 +95,8 @@ impl Options {
 pub struct Report {
     pub admin_email: String,
     pub admin_password: String,
+    /// Whether this was the first batch, the one with the well-known [`SIGN_INS`].
+    pub first_batch: bool,
     pub customers: usize,
     pub vendors: usize,
     pub pending_vendors: usize,
@@ -532,6 +534,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     Ok(Report {
         admin_email,
         admin_password: DEMO_PASSWORD.into(),
+        first_batch,
         customers: customers.len(),
         vendors: shops.len(),
         pending_vendors: total_vendors - shops.len(),
