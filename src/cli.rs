@@ -22,11 +22,23 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the API server (the default), with the job worker and the schedules unless
-    /// `--no-worker` (or `RUN_WORKER=false`). Applies pending migrations first.
+    /// `--no-worker` (or `RUN_WORKER=false`). Applies pending migrations first, and on a fresh
+    /// database installs the default categories and settings.
     Serve {
         /// Do not run the job worker (nor the schedules) in this process.
         #[arg(long)]
         no_worker: bool,
+        /// First fill an empty database with the demo data set and print the demo sign-ins
+        /// (refused if the database has accounts other than demo ones).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// The same as `serve --demo`: fill an empty database with the demo data set, print the
+    /// demo sign-ins, and serve.
+    Demo {
+        /// How many demo products (customers, vendors and orders scale with it).
+        #[arg(long, default_value_t = DEMO_PRODUCTS)]
+        products: usize,
     },
     /// Run only the job worker and the schedules.
     Worker,
@@ -56,7 +68,7 @@ enum Command {
     /// has demo data unless `--force`.
     SeedDemo {
         /// How many products (customers, vendors and orders scale with it).
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = DEMO_PRODUCTS)]
         products: usize,
         /// Add another batch even if demo data exists.
         #[arg(long)]
@@ -68,6 +80,9 @@ enum Command {
         out: Option<std::path::PathBuf>,
     },
 }
+
+/// The size of the demo data set unless `--products` says otherwise.
+const DEMO_PRODUCTS: usize = 2000;
 
 #[derive(Subcommand)]
 enum JobsAction {
@@ -107,7 +122,10 @@ enum MigrateAction {
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve { no_worker: false });
+    let command = cli.command.unwrap_or(Command::Serve {
+        no_worker: false,
+        demo: false,
+    });
     if let Command::ExportSchema { out } = &command {
         return report(export_schema(out.as_deref()));
     }
@@ -152,7 +170,10 @@ fn init_tracing(json: bool) {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { no_worker } => serve(config, !no_worker).await,
+        Command::Serve { no_worker, demo } => {
+            serve(config, !no_worker, demo.then_some(DEMO_PRODUCTS)).await
+        }
+        Command::Demo { products } => serve(config, true, Some(products)).await,
         Command::Worker => worker(config).await,
         Command::Jobs { action } => jobs_command(config, action).await,
         Command::Migrate { action } => migrate(config, action.unwrap_or(MigrateAction::Up)).await,
@@ -191,7 +212,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
+/// Serves until SIGTERM or Ctrl-C. With `demo`, an empty database is first filled with a demo
+/// data set of that many products.
+async fn serve(config: Config, with_worker: bool, demo: Option<usize>) -> anyhow::Result<()> {
     if config.uses_dev_secret() {
         tracing::warn!(
             "JWT_SECRET is not set: using the built-in development secret. Anyone can forge tokens; set JWT_SECRET before exposing this server."
@@ -207,6 +230,19 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
         mail = state.mailer.transport_name(),
         "connected and migrated"
     );
+    if let Some(products) = demo {
+        start_demo(&state, products).await?;
+    }
+    if let Some(report) = crate::catalog::defaults::setup_on_first_start(&state.db)
+        .await
+        .context("install the default categories and settings on a fresh database")?
+    {
+        tracing::info!(
+            categories = report.categories,
+            settings = report.settings,
+            "fresh database: installed the default categories and settings"
+        );
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     if run_worker {
@@ -244,6 +280,33 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `serve --demo`: fills an empty database with the demo data set (a database that already holds
+/// only demo data is kept) and prints the sign-ins; refuses a database with other accounts.
+async fn start_demo(state: &AppState, products: usize) -> anyhow::Result<()> {
+    let mut options = crate::demo::Options::for_products(products);
+    options.progress = true;
+    match crate::demo::seed_if_empty(state, &options).await? {
+        crate::demo::DemoStart::Seeded(report) => println!(
+            "demo data: {} customers, {} vendors (+{} awaiting KYC review), {} products, {} orders, {} chat messages ({:.1} s)",
+            report.customers,
+            report.vendors,
+            report.pending_vendors,
+            report.products,
+            report.orders,
+            report.messages,
+            report.elapsed.as_secs_f64()
+        ),
+        crate::demo::DemoStart::AlreadySeeded => {
+            println!("demo data: already in this database, left as it is");
+        }
+    }
+    println!("demo sign-ins (password {}):", crate::demo::DEMO_PASSWORD);
+    for (who, email) in crate::demo::SIGN_INS {
+        println!("  {who:<9} {email}");
+    }
+    Ok(())
+}
+
 async fn seed_demo(config: Config, products: usize, force: bool) -> anyhow::Result<()> {
     let state = AppState::build(config).await?;
     let mut options = crate::demo::Options::for_products(products);
@@ -265,6 +328,13 @@ async fn seed_demo(config: Config, products: usize, force: bool) -> anyhow::Resu
         "admin: {}  password: {}",
         report.admin_email, report.admin_password
     );
+    if report.first_batch {
+        println!(
+            "customer: {}  vendor: {}  (they share an order with a chat)",
+            crate::demo::CUSTOMER_EMAIL,
+            crate::demo::VENDOR_EMAIL
+        );
+    }
     println!(
         "every demo account (…@{}) has the password {}",
         crate::demo::DEMO_DOMAIN,

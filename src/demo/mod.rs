@@ -7,9 +7,13 @@
 //! messages through `chat::service::store_message`.
 //!
 //! Every demo account has an email under `@demo.kabaadwala.in` and the password
-//! [`DEMO_PASSWORD`]. A database that already has demo accounts is refused unless `force`, which
-//! adds another, independent batch (new emails) next to the first. The demo data set sends no
-//! email: the email jobs the services queue while seeding are removed at the end.
+//! [`DEMO_PASSWORD`]. The first batch has three well-known sign-ins ([`SIGN_INS`]): the admin, a
+//! customer and a vendor who share a completed order with a chat. A database that already has
+//! demo accounts is refused unless `force`, which adds another, independent batch (new emails)
+//! next to the first. The demo data set sends no email: the email jobs the services queue while
+//! seeding are removed at the end.
+//!
+//! [`seed_if_empty`] is `serve --demo`: it fills only a database without users.
 
 mod data;
 mod progress;
@@ -46,6 +50,18 @@ use crate::{
 pub const DEMO_DOMAIN: &str = "demo.kabaadwala.in";
 /// The password of every demo account (the admin's included).
 pub const DEMO_PASSWORD: &str = "kabaad-demo-2026";
+/// The demo admin's email.
+pub const ADMIN_EMAIL: &str = "admin@demo.kabaadwala.in";
+/// A demo customer with a funded wallet, orders and chats (first batch only).
+pub const CUSTOMER_EMAIL: &str = "customer@demo.kabaadwala.in";
+/// A demo vendor with products and orders, one of them from [`CUSTOMER_EMAIL`] (first batch only).
+pub const VENDOR_EMAIL: &str = "vendor@demo.kabaadwala.in";
+/// The sign-ins `serve --demo` prints, as (who, email); all have [`DEMO_PASSWORD`].
+pub const SIGN_INS: [(&str, &str); 3] = [
+    ("admin", ADMIN_EMAIL),
+    ("customer", CUSTOMER_EMAIL),
+    ("vendor", VENDOR_EMAIL),
+];
 
 /// How much to create. [`Options::for_products`] derives the rest from the product count.
 #[derive(Debug, Clone)]
@@ -79,6 +95,8 @@ impl Options {
 pub struct Report {
     pub admin_email: String,
     pub admin_password: String,
+    /// Whether this was the first batch, the one with the well-known [`SIGN_INS`].
+    pub first_batch: bool,
     pub customers: usize,
     pub vendors: usize,
     pub pending_vendors: usize,
@@ -130,12 +148,47 @@ pub async fn has_demo_data(db: &DatabaseConnection) -> anyhow::Result<bool> {
         > 0)
 }
 
+/// What [`seed_if_empty`] found.
+#[derive(Debug)]
+pub enum DemoStart {
+    /// The database had no users: it now has the demo data set.
+    Seeded(Report),
+    /// The database already had the demo data set and nothing else: left as it is.
+    AlreadySeeded,
+}
+
+/// `serve --demo`: fills a database that has no users with the demo data set. A database whose
+/// only users are demo accounts (a second `serve --demo`) is left as it is; one with any other
+/// user is refused, so the demo never mixes into real data. Categories and settings alone (what
+/// the first start installs) do not count as data.
+pub async fn seed_if_empty(state: &AppState, opts: &Options) -> anyhow::Result<DemoStart> {
+    let db = &state.db;
+    let users = users::Entity::find().count(db).await?;
+    let demo_users = users::Entity::find()
+        .filter(users::Column::Email.like(format!("%@{DEMO_DOMAIN}")))
+        .count(db)
+        .await?;
+    if users == 0 {
+        return Ok(DemoStart::Seeded(seed(state, opts).await?));
+    }
+    if users == demo_users {
+        return Ok(DemoStart::AlreadySeeded);
+    }
+    anyhow::bail!(
+        "refusing to add demo data: this database already has {} account(s) that are not demo accounts. \
+         --demo only fills an empty database; point DATABASE_URL at a new one \
+         (e.g. DATABASE_URL=sqlite://data/demo.db?mode=rwc) or use `seed-demo --force` to add demo data anyway",
+        users - demo_users
+    )
+}
+
 /// Fills `state`'s database with the demo data set.
 pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     let started = Instant::now();
     let seed_start = Utc::now() - chrono::Duration::seconds(1);
     let db = &state.db;
-    if has_demo_data(db).await? && !opts.force {
+    let first_batch = !has_demo_data(db).await?;
+    if !first_batch && !opts.force {
         anyhow::bail!(
             "this database already has demo data (accounts @{DEMO_DOMAIN}); run with --force to add another batch"
         );
@@ -147,7 +200,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     let app = |e: AppError| anyhow::anyhow!("{e}");
 
     crate::catalog::defaults::setup(db).await.map_err(app)?;
-    let admin_email = format!("admin@{DEMO_DOMAIN}");
+    let admin_email = ADMIN_EMAIL.to_owned();
     crate::accounts::admin::create_superuser(db, &admin_email, DEMO_PASSWORD, "Demo Admin")
         .await
         .map_err(app)?;
@@ -164,19 +217,30 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         let first = pick(&mut rng, data::FIRST_NAMES);
         let last = pick(&mut rng, data::LAST_NAMES);
         let id = crate::db::new_id();
-        user_rows.push(verified_user_row(
-            id,
+        let well_known = first_batch && i == 0;
+        let email = if well_known {
+            CUSTOMER_EMAIL.to_owned()
+        } else {
             format!(
                 "{}.{}.{i}.{tag}@{DEMO_DOMAIN}",
                 first.to_lowercase(),
                 last.to_lowercase()
-            ),
+            )
+        };
+        user_rows.push(verified_user_row(
+            id,
+            email,
             format!("{first} {last}"),
             users::Role::Customer,
             hash.clone(),
             now,
         ));
-        let place = pick(&mut rng, data::PLACES);
+        // The well-known customer lives where the well-known vendor (shop 0) has its shop.
+        let place = if well_known {
+            &data::PLACES[0]
+        } else {
+            pick(&mut rng, data::PLACES)
+        };
         let (lat, lon) = jitter(&mut rng, place.4, place.5, 0.01);
         let address = addresses::Model {
             id: crate::db::new_id(),
@@ -225,9 +289,14 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
             data::SHOP_WORDS[i % data::SHOP_WORDS.len()]
         );
         let user_id = crate::db::new_id();
+        let email = if first_batch && i == 0 {
+            VENDOR_EMAIL.to_owned()
+        } else {
+            format!("shop{i}.{tag}@{DEMO_DOMAIN}")
+        };
         users::Entity::insert(verified_user_row(
             user_id,
-            format!("shop{i}.{tag}@{DEMO_DOMAIN}"),
+            email,
             format!("{owner_first} {owner_last}"),
             users::Role::Customer,
             hash.clone(),
@@ -365,6 +434,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         .context("the demo admin is missing")?;
     let mut placed = 0;
     let mut messages = 0;
+    let well_known_shop = shops.first().filter(|_| first_batch).map(|s| s.id);
     for n in 0..opts.orders {
         progress.show("orders", n, opts.orders);
         let customer = &customers[n % customers.len().max(1)];
@@ -381,7 +451,15 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         if nearby.is_empty() {
             continue;
         }
-        let shop = *pick(&mut rng, &nearby);
+        // The first order (completed, with a chat) is between the well-known customer and
+        // vendor, who are neighbours.
+        let shop = match nearby
+            .iter()
+            .find(|s| n == 0 && Some(s.id) == well_known_shop)
+        {
+            Some(first) => *first,
+            None => *pick(&mut rng, &nearby),
+        };
         let lines = rng.random_range(1..=3).min(shop.products.len());
         let mut items: Vec<OrderLineInput> = Vec::with_capacity(lines);
         while items.len() < lines {
@@ -456,6 +534,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     Ok(Report {
         admin_email,
         admin_password: DEMO_PASSWORD.into(),
+        first_batch,
         customers: customers.len(),
         vendors: shops.len(),
         pending_vendors: total_vendors - shops.len(),

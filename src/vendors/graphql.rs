@@ -299,7 +299,8 @@ impl VendorsQuery {
         Ok(found.filter(|v| visible(viewer.as_ref(), v)).map(Vendor))
     }
 
-    /// The signed-in vendor's KYC documents (admins: any vendor's, with `vendorId`).
+    /// The signed-in vendor's KYC documents; `vendorId` may name the vendor's own profile.
+    /// Admins: any vendor's, with `vendorId`.
     async fn kyc_documents(
         &self,
         ctx: &Context<'_>,
@@ -309,7 +310,15 @@ impl VendorsQuery {
         let db = &ctx.state().db;
         let vendor_id = match vendor_id {
             Some(id) if viewer.is_admin() => parse_id("vendorId", &id)?,
-            Some(_) => return Err(AppError::forbidden()),
+            Some(id) => {
+                // A vendor may name itself; anyone else's id is refused the same way whether
+                // or not that vendor exists.
+                let own = service::of_user(db, viewer.user_id).await?;
+                match own {
+                    Some(own) if id.parse::<Uuid>().ok() == Some(own.id) => own.id,
+                    _ => return Err(AppError::forbidden()),
+                }
+            }
             None => service::require_own(db, viewer.user_id).await?.id,
         };
         Ok(kyc::list(db, vendor_id)

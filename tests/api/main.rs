@@ -13,6 +13,7 @@ mod catalog;
 mod chat;
 mod crash;
 mod fanout;
+mod first_start;
 mod fuzz;
 mod http;
 mod job_control;

@@ -5,7 +5,8 @@
 //! The browser test needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
 //! `/usr/bin/chromedriver`; `CHROMIUM` and `CHROMEDRIVER` override the paths). Without them it
 //! fails, it never passes silently. It saves a screenshot to `target/tmp/graphiql.png`, and with
-//! `UPDATE_SCREENSHOT=1` also to `docs/img/graphiql.png` (the README's picture).
+//! `UPDATE_SCREENSHOT=1` also to `docs/img/graphiql.png`; the one on the demo data set goes to
+//! `target/tmp/graphiql-demo.png` and `docs/img/graphiql-demo.png` (the README's pictures).
 
 use std::{
     process::{Child, Command, Stdio},
@@ -403,4 +404,48 @@ async fn graphiql_runs_queries_and_subscriptions_in_a_browser_that_cannot_reach_
         assert!(url.starts_with(&server.base), "the page loaded {url}");
     }
     assert_eq!(seen.csp_violations, json!([]));
+}
+
+/// GraphiQL on the demo data set, running the README's first Quick start query. Saves
+/// `target/tmp/graphiql-demo.png`, and with `UPDATE_SCREENSHOT=1` also
+/// `docs/img/graphiql-demo.png` (the picture at the top of the README).
+#[tokio::test]
+async fn graphiql_shows_the_demo_data_for_the_readme_first_query() {
+    let app = TestApp::new().await;
+    kabaadwala::demo::seed(&app.state, &kabaadwala::demo::Options::for_products(200))
+        .await
+        .unwrap();
+    let server = start(&app).await;
+    let driver = chromedriver().await;
+    let browser = browser(&driver).await;
+
+    let shown = async {
+        browser.goto(&server.url("/")).await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(QUERY_EDITOR))
+            .await?;
+        set_query(&browser, crate::first_start::NEARBY_PRODUCTS).await?;
+        let shown = run(&browser, "businessName").await?;
+        let screenshot = browser.screenshot().await?;
+        std::fs::write(
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/graphiql-demo.png"),
+            &screenshot,
+        )?;
+        if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/docs/img/graphiql-demo.png"),
+                &screenshot,
+            )?;
+        }
+        anyhow::Ok(shown)
+    }
+    .await;
+    let _ = browser.close().await;
+    let shown = shown.unwrap();
+
+    assert!(shown.contains("\"distanceKm\""), "{shown}");
+    assert!(shown.contains("\"formatted\": \"₹"), "{shown}");
+    assert!(!shown.contains("\"errors\""), "{shown}");
 }

@@ -56,12 +56,17 @@ async fn seed_demo_fills_every_order_status_with_a_sound_ledger_and_refuses_a_se
         )
         .await;
     assert_eq!(res.data("login")["user"]["role"], "ADMIN");
+    assert!(
+        report.first_batch,
+        "the well-known sign-ins are in the first batch"
+    );
 
     let again = demo::seed(&app.state, &options).await.unwrap_err();
     assert!(again.to_string().contains("--force"), "{again}");
     let mut forced = options.clone();
     forced.force = true;
     let second = demo::seed(&app.state, &forced).await.unwrap();
+    assert!(!second.first_batch, "a forced batch takes new emails");
     assert_eq!(products::Entity::find().count(db).await.unwrap(), 240);
     assert!(second.orders > 0);
     assert!(ledger::check(db).await.unwrap().ok());

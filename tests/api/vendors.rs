@@ -266,6 +266,46 @@ async fn who_sees_a_vendor_and_its_kyc_is_a_matrix() {
 }
 
 #[tokio::test]
+async fn a_vendor_naming_its_own_id_in_kyc_documents_reads_them_like_without_it() {
+    let app = TestApp::new().await;
+    let owner = vendor(&app, "Own Scrap", DELHI).await;
+    upload_kyc(&app, &owner.session, "PAN", "pan.pdf", PDF)
+        .await
+        .data("uploadKycDocument");
+    let other_vendor = approved_vendor(&app, "Other Scrap", DELHI).await;
+    let customer = app.customer("Asha").await;
+    let admin = app.admin().await;
+    let docs = "query($id: ID) { kycDocuments(vendorId: $id) { kind } }";
+    let own_id = json!({ "id": owner.vendor_id });
+
+    let without = app
+        .gql(docs, json!({}), Some(&owner.session.access_token))
+        .await
+        .data("kycDocuments");
+    assert_eq!(without, json!([{ "kind": "PAN" }]));
+    for who in [&owner.session, &admin] {
+        let with = app
+            .gql(docs, own_id.clone(), Some(&who.access_token))
+            .await
+            .data("kycDocuments");
+        assert_eq!(with, without, "{}", who.email);
+    }
+
+    // Anyone else's id stays refused, for another vendor, a customer and a vendor naming an id
+    // that does not exist.
+    for who in [&other_vendor.session, &customer] {
+        let res = app.gql(docs, own_id.clone(), Some(&who.access_token)).await;
+        assert_eq!(res.code(), "FORBIDDEN", "{}", who.email);
+    }
+    let unknown = json!({ "id": uuid::Uuid::new_v4().to_string() });
+    let res = app
+        .gql(docs, unknown, Some(&owner.session.access_token))
+        .await;
+    assert_eq!(res.code(), "FORBIDDEN");
+    assert_eq!(app.gql(docs, own_id, None).await.code(), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
 async fn kyc_files_go_up_by_multipart_and_come_back_only_to_the_vendor_and_admins() {
     let app = TestApp::new().await;
     let server = start(&app).await;
