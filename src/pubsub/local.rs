@@ -12,12 +12,32 @@ use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 /// How many undelivered messages a subscriber may lag before it starts skipping.
 const CHANNEL_CAPACITY: usize = 256;
 
-#[derive(Default)]
 pub struct Hub {
     topics: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    /// Signalled when events may have been lost (the Redis listener reconnected after a drop).
+    gaps: broadcast::Sender<()>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            topics: Mutex::default(),
+            gaps: broadcast::channel(1).0,
+        }
+    }
 }
 
 impl Hub {
+    /// Tells every live subscriber that events published for a while may not have reached it.
+    pub fn gap(&self) {
+        let _ = self.gaps.send(());
+    }
+
+    /// A receiver of [`Hub::gap`] signals.
+    pub fn gaps(&self) -> broadcast::Receiver<()> {
+        self.gaps.subscribe()
+    }
+
     pub fn deliver(&self, topic: &str, payload: Arc<str>) {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(sender) = topics.get(topic)

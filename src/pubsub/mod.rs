@@ -56,6 +56,12 @@ impl PubSub {
         self.hub.subscribe(topic)
     }
 
+    /// Signals that live events may have been lost (Redis came back after a drop): subscribers
+    /// should resume from the database.
+    pub fn gaps(&self) -> tokio::sync::broadcast::Receiver<()> {
+        self.hub.gaps()
+    }
+
     /// Whether the backend is reachable (for `/readyz`).
     pub async fn ping(&self) -> anyhow::Result<()> {
         match &self.redis {

@@ -71,13 +71,20 @@ impl RedisBackend {
 }
 
 /// Runs until the process ends: subscribe, forward, and on any failure wait and start again.
+/// After a drop, what was published while the listener was away is lost to live subscribers:
+/// the hub signals a gap, so they can resume from the database.
 async fn listen(client: redis::Client, hub: Arc<Hub>) {
     let mut backoff = Duration::from_millis(100);
+    let mut connected_before = false;
     loop {
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.psubscribe(format!("{PREFIX}*")).await {
                 Ok(()) => {
                     tracing::info!("redis pub/sub listener connected");
+                    if connected_before {
+                        hub.gap();
+                    }
+                    connected_before = true;
                     backoff = Duration::from_millis(100);
                     let mut messages = pubsub.into_on_message();
                     while let Some(msg) = messages.next().await {

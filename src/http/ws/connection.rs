@@ -9,7 +9,7 @@ use entity::users;
 use futures_util::{FutureExt as _, SinkExt, StreamExt as _};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt as _;
+use tokio::{io::AsyncReadExt as _, sync::broadcast};
 use tokio_stream::{
     StreamMap,
     wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
@@ -99,6 +99,8 @@ pub struct Connection {
     subscriptions: HashMap<Arc<str>, Subscription>,
     /// Cancelled when the server shuts down.
     stop: CancellationToken,
+    /// Pub/sub gaps (Redis came back after a drop); `None` once the hub is gone.
+    gaps: Option<broadcast::Receiver<()>>,
     /// This connection's places in the server's connection counts.
     _slot: ConnectionSlot,
     user_slot: Option<UserSlot>,
@@ -113,7 +115,9 @@ impl Connection {
         ip: Option<IpAddr>,
         slot: ConnectionSlot,
     ) -> Self {
+        let gaps = Some(http.app.pubsub.gaps());
         Self {
+            gaps,
             http,
             socket,
             protocol,
@@ -219,6 +223,13 @@ impl Connection {
                 _ = seen.tick(), if self.auth.is_some() => self.touch_last_seen().await,
                 () = &mut stopped => {
                     return Close(1001, "Going away: the server is shutting down").into();
+                }
+                gap = next_gap(&mut self.gaps), if !self.subscriptions.is_empty() => {
+                    if gap {
+                        // Live events published meanwhile never reached this instance: the
+                        // client reconnects and resumes with `after` from the database.
+                        return Close(1012, "Service restart: events may have been missed; resubscribe with after").into();
+                    }
                 }
             }
         }
@@ -472,6 +483,21 @@ impl Connection {
             if let Err(err) = updated {
                 tracing::warn!(error = %err, "could not record that a user is online");
             }
+        }
+    }
+}
+
+/// Waits for the next pub/sub gap: `true` on one, `false` (once) when the hub is gone, after
+/// which it waits forever.
+async fn next_gap(gaps: &mut Option<broadcast::Receiver<()>>) -> bool {
+    let Some(receiver) = gaps else {
+        return std::future::pending().await;
+    };
+    match receiver.recv().await {
+        Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+        Err(broadcast::error::RecvError::Closed) => {
+            *gaps = None;
+            false
         }
     }
 }
