@@ -263,6 +263,7 @@ async fn place_in(
     let vendor = vendors_service::find(conn, vendor_id).await?;
     let subtotal = check_order(buyer, &vendor, &lines, location)?;
     let bps = vendors_service::commission_bps(conn, &vendor).await?;
+    escrow::commission(subtotal, bps)?;
 
     // Stock first, in product-id order, then the wallet: every transaction takes its row locks
     // in the same order, so concurrent orders queue instead of deadlocking.
@@ -288,7 +289,7 @@ async fn place_in(
         location,
         input,
         now,
-    });
+    })?;
     orders::Entity::insert(orders::ActiveModel::from(order.clone()))
         .exec_without_returning(conn)
         .await?;
@@ -436,17 +437,23 @@ pub(super) struct NewOrder<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub(super) fn new_order(o: NewOrder<'_>) -> orders::Model {
+pub(super) fn new_order(o: NewOrder<'_>) -> AppResult<orders::Model> {
     let total = o.subtotal;
-    orders::Model {
+    let commission_bps = i32::try_from(o.bps).map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "commission rate {} bps is out of range",
+            o.bps
+        ))
+    })?;
+    Ok(orders::Model {
         id: o.id,
         number: o.number,
         buyer_id: o.buyer,
         vendor_id: o.vendor_id,
         status: OrderStatus::Placed,
         subtotal: o.subtotal,
-        commission: escrow::commission(total, o.bps),
-        commission_bps: i32::try_from(o.bps).unwrap_or(0),
+        commission: escrow::commission(total, o.bps)?,
+        commission_bps,
         total,
         hold_id: o.hold_id,
         address_id: Some(o.address.id),
@@ -465,7 +472,7 @@ pub(super) fn new_order(o: NewOrder<'_>) -> orders::Model {
         updated_at: o.now,
         delivered_at: None,
         completed_at: None,
-    }
+    })
 }
 
 pub(super) fn item_rows(

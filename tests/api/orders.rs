@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use entity::{holds, ledger_accounts::AccountKind, orders, products, vendors::KycStatus};
+use entity::{holds, ledger_accounts::AccountKind, orders, products, vendors, vendors::KycStatus};
 use kabaadwala::{orders::service as order_service, wallet::ledger::PLATFORM};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, EntityTrait as _,
@@ -589,6 +589,29 @@ async fn the_auto_release_task_runs_through_the_job_queue_and_a_repeated_release
         500
     );
     assert_ledger_sound(&app).await;
+}
+
+#[tokio::test]
+async fn an_order_whose_commission_cannot_be_computed_is_refused_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    // A rate above 100% (out of the API's reach, as a corrupted row would be) made the
+    // commission arithmetic overflow into a silent zero before.
+    let mut vendor = vendors::Entity::find_by_id(m.shop.vendor_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    vendor.commission_bps = Set(Some(i32::MAX));
+    vendor.update(&app.state.db).await.unwrap();
+
+    let refused = place(&app, &m.buyer, &[(m.product, 1)], &m.address, "k1").await;
+
+    assert_eq!(refused.code(), "INTERNAL");
+    assert_eq!((order_count(&app).await, hold_count(&app).await), (0, 0));
+    assert_eq!(balances(&app, &m.buyer).await, (50_000, 0));
+    assert_eq!(stock_of(&app, m.product).await, 10);
 }
 
 #[tokio::test]
