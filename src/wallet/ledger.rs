@@ -671,5 +671,9 @@ pub async fn check(conn: &impl ConnectionTrait) -> AppResult<LedgerReport> {
             "{over_settled} settled holds moved a different amount than they held"
         ));
     }
+    // Money still held for an order or payout that is over (a release job that went DEAD).
+    for stale in super::stale::find_all(conn).await? {
+        report.violations.push(format!("stale hold: {stale}"));
+    }
     Ok(report)
 }

@@ -4,11 +4,19 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use entity::{holds, ledger_accounts::AccountKind, orders, products, vendors, vendors::KycStatus};
+use entity::{
+    holds,
+    jobs::{self, JobStatus},
+    ledger_accounts::AccountKind,
+    orders::{self, OrderStatus},
+    products, vendors,
+    vendors::KycStatus,
+};
 use kabaadwala::{orders::service as order_service, wallet::ledger::PLATFORM};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, EntityTrait as _,
     IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, TransactionTrait as _,
+    sea_query::Expr,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -589,6 +597,89 @@ async fn the_auto_release_task_runs_through_the_job_queue_and_a_repeated_release
         500
     );
     assert_ledger_sound(&app).await;
+}
+
+async fn ledger_check(app: &TestApp, admin: &Session) -> Value {
+    app.gql(
+        "{ ledgerCheck { ok violations } }",
+        json!({}),
+        Some(&admin.access_token),
+    )
+    .await
+    .data("ledgerCheck")
+}
+
+#[tokio::test]
+async fn a_completed_order_whose_release_job_died_is_reported_as_a_stale_hold_naming_the_hold_and_the_order()
+ {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    let order_id = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    advance(&app, &m.shop, &m.buyer, &m.admin, &order_id, "DELIVERED").await;
+    confirm_delivery(&app, &m.buyer, &order_id)
+        .await
+        .data("confirmDelivery");
+    let hold_id = orders::Entity::find_by_id(order_id.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .hold_id;
+    // While its release is queued, the hold is rightly still HELD.
+    let while_queued = ledger_check(&app, &m.admin).await;
+
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(JobStatus::Dead))
+        .filter(jobs::Column::Kind.eq("release_held_amount"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let after_death = ledger_check(&app, &m.admin).await;
+
+    assert_eq!(while_queued["ok"], true, "{while_queued}");
+    assert_eq!(after_death["ok"], false);
+    let violations = after_death["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    let finding = violations[0].as_str().unwrap();
+    assert!(finding.contains(&hold_id.to_string()), "{finding}");
+    assert!(finding.contains(&order_id), "{finding}");
+    assert!(finding.contains("COMPLETED"), "{finding}");
+}
+
+#[tokio::test]
+async fn a_hold_left_held_on_a_cancelled_order_is_reported_as_stale() {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    let order_id = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    let hold_id = orders::Entity::find_by_id(order_id.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .hold_id;
+    // The order is marked CANCELLED without its hold being voided (what a lost void would leave).
+    orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(OrderStatus::Cancelled))
+        .filter(orders::Column::Id.eq(order_id.parse::<Uuid>().unwrap()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let check = ledger_check(&app, &m.admin).await;
+
+    assert_eq!(check["ok"], false);
+    let violations: Vec<&str> = check["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        violations.iter().any(|v| v.contains(&hold_id.to_string())
+            && v.contains(&order_id)
+            && v.contains("CANCELLED")),
+        "{violations:?}"
+    );
 }
 
 #[tokio::test]
