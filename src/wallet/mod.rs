@@ -7,8 +7,6 @@
 //! replayed idempotency key moves nothing; a hold is settled (released or voided) exactly once;
 //! no money stays held for an order or payout that is over (a stale hold).
 
-/// Hot wallets: concurrent holds on one account committed in batches, one transaction each.
-pub mod coalesce;
 pub mod escrow;
 pub mod graphql;
 pub mod ledger;
