@@ -31,6 +31,8 @@ pub struct Model {
     pub max_attempts: i32,
     pub run_at: DateTimeUtc,
     pub locked_until: Option<DateTimeUtc>,
+    /// Written fresh by each claim: only the worker holding it may settle the job.
+    pub lease_token: Option<Uuid>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

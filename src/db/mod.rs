@@ -1,7 +1,8 @@
 //! Connecting to the database. PostgreSQL gets a normal pool. SQLite gets one connection in WAL
-//! mode: SQLite has a single writer anyway, and one connection means a transaction can never be
-//! refused with SQLITE_BUSY half-way, so the same service code is correct on both backends. Its
-//! WAL is checkpointed in the background ([`checkpoint`]), off the writer's path.
+//! mode with `synchronous=FULL` (a commit is on disk before it is acknowledged): SQLite has a
+//! single writer anyway, and one connection means a transaction can never be refused with
+//! SQLITE_BUSY half-way, so the same service code is correct on both backends. Its WAL is
+//! checkpointed in the background ([`checkpoint`]), off the writer's path.
 
 pub mod checkpoint;
 
@@ -38,7 +39,11 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
             .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    // FULL syncs the WAL on every commit: an acknowledged order or credit
+                    // survives a power cut, not only a process crash (NORMAL could lose the last
+                    // commits). The group commit batches many requests per commit, so the sync
+                    // is paid once per batch (`bench orders-sqlite`, docs/PERFORMANCE.md).
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     // Statement journals of big multi-row statements stay in memory instead

@@ -128,28 +128,26 @@ pub async fn stats(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult
 }
 
 /// Puts a job that did not succeed back in the queue, due now, with fresh attempts. A job a
-/// worker is running (its lease not yet expired) is refused.
+/// worker is running (its lease not yet expired) is CONFLICT; one that succeeded is
+/// INVALID_TRANSITION.
 pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<jobs::Model> {
+    // The reset is one conditional update; the reads around it only explain its answer.
+    let reset = queue::retry(conn, id).await?;
     let Some(job) = jobs::Entity::find_by_id(id).one(conn).await? else {
         return Err(AppError::not_found("job"));
     };
-    let leased = job.status == JobStatus::Running
-        && job.locked_until.is_some_and(|until| until > Utc::now());
-    if leased {
+    if reset {
+        return Ok(job);
+    }
+    if job.status == JobStatus::Running {
         // Its worker is still on it; a second copy could run it twice.
-        return Err(AppError::InvalidTransition(
-            "the job is running; retry it once it has failed".into(),
+        return Err(AppError::Conflict(
+            "the job is running; retry it once it has failed or its lease has expired".into(),
         ));
     }
-    if job.status == JobStatus::Succeeded || !queue::retry(conn, id).await? {
-        return Err(AppError::InvalidTransition(
-            "a job that succeeded cannot be retried".into(),
-        ));
-    }
-    jobs::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("job"))
+    Err(AppError::InvalidTransition(
+        "a job that succeeded cannot be retried".into(),
+    ))
 }
 
 /// Deletes every job in `status`, which must be a finished one (SUCCEEDED or DEAD): deleting

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::jobs::{self, JobStatus};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    Statement, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, Statement, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -69,6 +69,7 @@ fn pending_row(
         max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
         run_at: Set(run_at),
         locked_until: Set(None),
+        lease_token: Set(None),
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -76,9 +77,11 @@ fn pending_row(
     }
 }
 
-/// Claims the next job due at `now` (or whose lease ran out), marking it RUNNING and counting
-/// the attempt. On PostgreSQL, rows locked by other workers are skipped rather than waited for;
-/// SQLite has a single writer, so the plain update is already exclusive.
+/// Claims the next job due at `now` (or whose lease ran out), marking it RUNNING, counting the
+/// attempt and writing a fresh lease token: the returned model carries it, and only that model
+/// can settle the job ([`mark_succeeded`], [`mark_failed`]). On PostgreSQL, rows locked by other
+/// workers are skipped rather than waited for; SQLite has a single writer, so the plain update
+/// is already exclusive.
 pub async fn claim_next(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -86,28 +89,34 @@ pub async fn claim_next(
     let backend = conn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
-            "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+            "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, locked_until = $1, updated_at = $2, lease_token = $3 \
              WHERE id = (SELECT id FROM jobs \
                  WHERE (status = 'PENDING' AND run_at <= $2) OR (status = 'RUNNING' AND locked_until < $2) \
                  ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
              RETURNING *"
         }
         _ => {
-            "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, locked_until = ?1, updated_at = ?2 \
+            "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, locked_until = ?1, updated_at = ?2, lease_token = ?3 \
              WHERE id = (SELECT id FROM jobs \
                  WHERE (status = 'PENDING' AND run_at <= ?2) OR (status = 'RUNNING' AND locked_until < ?2) \
                  ORDER BY run_at LIMIT 1) \
              RETURNING *"
         }
     };
-    let stmt = Statement::from_sql_and_values(backend, sql, [(now + LEASE).into(), now.into()]);
+    let token = Uuid::new_v4();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [(now + LEASE).into(), now.into(), token.into()],
+    );
     Ok(jobs::Entity::find().from_raw_sql(stmt).one(conn).await?)
 }
 
-/// Marks a claimed job done.
+/// Marks a claimed job done. CONFLICT, changing nothing, when `job`'s lease is no longer the
+/// job's: it ran out and another worker re-claimed the job, or an admin retried it.
 pub async fn mark_succeeded(conn: &impl ConnectionTrait, job: &jobs::Model) -> AppResult<()> {
     let now = Utc::now();
-    jobs::Entity::update_many()
+    let result = jobs::Entity::update_many()
         .col_expr(jobs::Column::Status, Expr::value(JobStatus::Succeeded))
         .col_expr(
             jobs::Column::LockedUntil,
@@ -118,14 +127,41 @@ pub async fn mark_succeeded(conn: &impl ConnectionTrait, job: &jobs::Model) -> A
         .col_expr(jobs::Column::LastError, Expr::value(Option::<String>::None))
         // Payloads may carry short-lived secrets (codes, tokens); a finished job keeps none.
         .col_expr(jobs::Column::Payload, Expr::value(serde_json::json!({})))
-        .filter(jobs::Column::Id.eq(job.id))
+        .col_expr(jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
+        .filter(holds_lease(job)?)
         .exec(conn)
         .await?;
-    Ok(())
+    fenced(job, result.rows_affected)
+}
+
+/// Only the row still RUNNING under `job`'s lease token; CONFLICT for a model that was never
+/// claimed (it holds no lease).
+fn holds_lease(job: &jobs::Model) -> AppResult<Condition> {
+    let token = job.lease_token.ok_or_else(|| lost_lease(job))?;
+    Ok(Condition::all()
+        .add(jobs::Column::Id.eq(job.id))
+        .add(jobs::Column::Status.eq(JobStatus::Running))
+        .add(jobs::Column::LeaseToken.eq(token)))
+}
+
+fn lost_lease(job: &jobs::Model) -> AppError {
+    AppError::Conflict(format!(
+        "job {} is no longer leased to this worker; its result was not recorded",
+        job.id
+    ))
+}
+
+fn fenced(job: &jobs::Model, rows_affected: u64) -> AppResult<()> {
+    if rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(lost_lease(job))
+    }
 }
 
 /// Records a failed attempt: due again after an exponential backoff, or DEAD once the job has
-/// used all its attempts. Returns the new status.
+/// used all its attempts. Returns the new status. CONFLICT, changing nothing, when `job`'s
+/// lease is no longer the job's (as for [`mark_succeeded`]).
 pub async fn mark_failed(
     conn: &impl ConnectionTrait,
     job: &jobs::Model,
@@ -144,6 +180,7 @@ pub async fn mark_failed(
             jobs::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
+        .col_expr(jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
         .col_expr(jobs::Column::LastError, Expr::value(truncate(error, 2000)))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
     update = if dead {
@@ -154,15 +191,16 @@ pub async fn mark_failed(
             Expr::value(now + backoff(job.attempts)),
         )
     };
-    update
-        .filter(jobs::Column::Id.eq(job.id))
-        .exec(conn)
-        .await?;
+    let result = update.filter(holds_lease(job)?).exec(conn).await?;
+    fenced(job, result.rows_affected)?;
     Ok(status)
 }
 
-/// Puts a DEAD (or stuck) job back in the queue, due now, with a fresh set of attempts.
-/// Returns false when there is no such job or it already succeeded.
+/// Puts a DEAD (or stuck) job back in the queue, due now, with a fresh set of attempts, and
+/// takes the lease from any worker that still thinks it runs it. Returns false when there is no
+/// such job, it already succeeded, or it is RUNNING with its lease not yet expired (its worker
+/// is still on it: a second copy could run it twice). One conditional update, so a worker
+/// claiming the job meanwhile cannot slip between the check and the reset.
 pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
     let now = Utc::now();
     let result = jobs::Entity::update_many()
@@ -174,8 +212,19 @@ pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::LeaseToken, Expr::value(Option::<Uuid>::None))
         .filter(jobs::Column::Id.eq(id))
         .filter(jobs::Column::Status.ne(JobStatus::Succeeded))
+        .filter(
+            Condition::any()
+                .add(jobs::Column::Status.ne(JobStatus::Running))
+                .add(jobs::Column::LockedUntil.is_null())
+                .add(jobs::Column::LockedUntil.lte(now)),
+        )
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)

@@ -324,6 +324,8 @@ async fn run_batch(
                     AppError::internal(anyhow::anyhow!("the commission rate was not read"))
                 })?,
             };
+            // A rate that cannot be applied refuses this order alone, before anything is locked.
+            escrow::commission(subtotal, bps)?;
             if subtotal <= 0 {
                 // What the hold of the single path answers.
                 return Err(AppError::bad_input("amount", "must be more than zero"));
@@ -434,7 +436,7 @@ async fn run_batch(
                 location: candidate.location,
                 input: &candidate.request.input,
                 now,
-            });
+            })?;
             // Lines in the buyer's order, as the single path stores them.
             let mut lines = Vec::with_capacity(candidate.lines.len());
             for line in &candidate.request.input.lines {

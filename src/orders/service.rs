@@ -263,6 +263,7 @@ async fn place_in(
     let vendor = vendors_service::find(conn, vendor_id).await?;
     let subtotal = check_order(buyer, &vendor, &lines, location)?;
     let bps = vendors_service::commission_bps(conn, &vendor).await?;
+    escrow::commission(subtotal, bps)?;
 
     // Stock first, in product-id order, then the wallet: every transaction takes its row locks
     // in the same order, so concurrent orders queue instead of deadlocking.
@@ -288,7 +289,7 @@ async fn place_in(
         location,
         input,
         now,
-    });
+    })?;
     orders::Entity::insert(orders::ActiveModel::from(order.clone()))
         .exec_without_returning(conn)
         .await?;
@@ -436,17 +437,23 @@ pub(super) struct NewOrder<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub(super) fn new_order(o: NewOrder<'_>) -> orders::Model {
+pub(super) fn new_order(o: NewOrder<'_>) -> AppResult<orders::Model> {
     let total = o.subtotal;
-    orders::Model {
+    let commission_bps = i32::try_from(o.bps).map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "commission rate {} bps is out of range",
+            o.bps
+        ))
+    })?;
+    Ok(orders::Model {
         id: o.id,
         number: o.number,
         buyer_id: o.buyer,
         vendor_id: o.vendor_id,
         status: OrderStatus::Placed,
         subtotal: o.subtotal,
-        commission: escrow::commission(total, o.bps),
-        commission_bps: i32::try_from(o.bps).unwrap_or(0),
+        commission: escrow::commission(total, o.bps)?,
+        commission_bps,
         total,
         hold_id: o.hold_id,
         address_id: Some(o.address.id),
@@ -465,7 +472,7 @@ pub(super) fn new_order(o: NewOrder<'_>) -> orders::Model {
         updated_at: o.now,
         delivered_at: None,
         completed_at: None,
-    }
+    })
 }
 
 pub(super) fn item_rows(
@@ -759,43 +766,104 @@ pub async fn release_held_amount(conn: &impl ConnectionTrait, order_id: Uuid) ->
     }
 }
 
+/// What one auto-release sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AutoReleased {
+    /// Orders it completed (their releases are queued).
+    pub completed: u64,
+    /// Orders it could not complete; each is logged, and left DELIVERED for the next sweep.
+    pub failed: u64,
+}
+
+/// How many due orders one query of the sweep reads.
+const AUTO_RELEASE_PAGE: u64 = 500;
+
 /// Completes every order DELIVERED more than `AUTO_RELEASE_HOURS` before `now` (as the system),
-/// each in its own transaction; returns how many it completed. Orders the buyer completed
-/// meanwhile are skipped. Called by the `auto_release_delivered` task (and a scheduler).
-pub async fn auto_release_delivered(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<u64> {
+/// each in its own transaction. Orders the buyer completed meanwhile are skipped. An order that
+/// fails is logged and counted, and the sweep goes on: one bad order must not hold back every
+/// release after it. The due orders are read in pages by (delivered_at, id), so even a page full
+/// of failing orders does not hide the ones behind it. Called by the `auto_release_delivered`
+/// task (and a scheduler).
+pub async fn auto_release_delivered(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> AppResult<AutoReleased> {
     let hours = settings::get(db, Setting::AutoReleaseHours).await?;
     let cutoff = now - Duration::hours(hours);
-    let due = orders::Entity::find()
-        .filter(orders::Column::Status.eq(OrderStatus::Delivered))
-        .filter(orders::Column::DeliveredAt.lte(cutoff))
-        .order_by_asc(orders::Column::DeliveredAt)
-        .limit(500)
-        .all(db)
-        .await?;
-    let mut completed = 0;
-    for order in due {
-        let txn = db.begin().await?;
-        match transition(
-            &txn,
-            order.id,
-            OrderStatus::Completed,
-            OrderActor::System,
-            None,
-            Some(format!(
-                "completed automatically {hours} hours after delivery"
-            )),
-        )
-        .await
-        {
-            Ok(_) => {
-                txn.commit().await?;
-                completed += 1;
+    let mut swept = AutoReleased::default();
+    let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+    loop {
+        let mut due = orders::Entity::find()
+            .filter(orders::Column::Status.eq(OrderStatus::Delivered))
+            .filter(orders::Column::DeliveredAt.lte(cutoff));
+        if let Some((at, id)) = after {
+            due = due.filter(
+                Condition::any()
+                    .add(orders::Column::DeliveredAt.gt(at))
+                    .add(
+                        Condition::all()
+                            .add(orders::Column::DeliveredAt.eq(at))
+                            .add(orders::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let due = due
+            .order_by_asc(orders::Column::DeliveredAt)
+            .order_by_asc(orders::Column::Id)
+            .limit(AUTO_RELEASE_PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = due.last() else {
+            break;
+        };
+        after = last.delivered_at.map(|at| (at, last.id));
+        for order in &due {
+            match auto_release_one(db, order.id, hours).await {
+                Ok(true) => swept.completed += 1,
+                Ok(false) => {}
+                Err(err) => {
+                    swept.failed += 1;
+                    tracing::error!(
+                        order_id = %order.id,
+                        order_number = %order.number,
+                        error = ?err,
+                        "could not complete a delivered order automatically"
+                    );
+                }
             }
-            Err(AppError::InvalidTransition(_)) => txn.rollback().await?,
-            Err(other) => return Err(other),
+        }
+        if after.is_none() || (due.len() as u64) < AUTO_RELEASE_PAGE {
+            break;
         }
     }
-    Ok(completed)
+    Ok(swept)
+}
+
+/// Completes one delivered order in its own transaction; false when it moved meanwhile.
+async fn auto_release_one(db: &DatabaseConnection, order_id: Uuid, hours: i64) -> AppResult<bool> {
+    let txn = db.begin().await?;
+    match transition(
+        &txn,
+        order_id,
+        OrderStatus::Completed,
+        OrderActor::System,
+        None,
+        Some(format!(
+            "completed automatically {hours} hours after delivery"
+        )),
+    )
+    .await
+    {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(true)
+        }
+        Err(AppError::InvalidTransition(_)) => {
+            txn.rollback().await?;
+            Ok(false)
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Whose orders a listing covers.

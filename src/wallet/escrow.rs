@@ -17,9 +17,20 @@ use uuid::Uuid;
 use super::ledger::{self, LockedTransfer, PLATFORM, Transfer, Wallet};
 use crate::error::{AppError, AppResult};
 
-/// Commission on `amount` at `bps` basis points, rounded down to the paisa.
-pub fn commission(amount: i64, bps: i64) -> i64 {
-    i64::try_from(i128::from(amount) * i128::from(bps) / 10_000).unwrap_or(0)
+/// Commission on `amount` at `bps` basis points, rounded down to the paisa. A rate outside
+/// 0..=10,000 bps (more than the whole amount) or a result that does not fit is an error, never
+/// a silent zero: a wrong commission would be paid out and could not be taken back.
+pub fn commission(amount: i64, bps: i64) -> AppResult<i64> {
+    if !(0..=10_000).contains(&bps) {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "commission rate {bps} bps is outside 0..=10000"
+        )));
+    }
+    i64::try_from(i128::from(amount) * i128::from(bps) / 10_000).map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "commission of {bps} bps on {amount} paise overflows"
+        ))
+    })
 }
 
 /// Moves `amount` of `user_id`'s available balance into held, as a new hold, inside the
@@ -315,9 +326,16 @@ mod tests {
 
     #[test]
     fn commission_rounds_down_to_the_paisa() {
-        assert_eq!(commission(10_000, 500), 500);
-        assert_eq!(commission(999, 500), 49);
-        assert_eq!(commission(i64::MAX, 10_000), i64::MAX);
-        assert_eq!(commission(12_345, 0), 0);
+        assert_eq!(commission(10_000, 500).ok(), Some(500));
+        assert_eq!(commission(999, 500).ok(), Some(49));
+        assert_eq!(commission(i64::MAX, 10_000).ok(), Some(i64::MAX));
+        assert_eq!(commission(12_345, 0).ok(), Some(0));
+    }
+
+    #[test]
+    fn a_commission_that_would_overflow_is_an_error_not_zero() {
+        assert!(commission(i64::MAX, 10_001).is_err());
+        assert!(commission(i64::MAX, i64::MAX).is_err());
+        assert!(commission(1_000, -1).is_err());
     }
 }

@@ -174,137 +174,10 @@ pub async fn transfer(
     Ok(inserted)
 }
 
-/// One movement of a batch (see [`transfer_batch`]); the accounts are the batch's.
-#[derive(Debug, Clone)]
-pub(crate) struct BatchTransfer {
-    pub amount: i64,
-    pub kind: TransferKind,
-    pub reference: String,
-    /// Must be new: the caller resolves replays before it builds the batch.
-    pub idempotency_key: Option<String>,
-    pub hold_id: Option<Uuid>,
-}
-
 #[derive(FromQueryResult)]
 struct LockedRow {
     id: Uuid,
     balance: i64,
-}
-
-/// Records `transfers`, all from `debit` to `credit`, inside the caller's transaction, exactly as
-/// if they were recorded one after another in the given order: each is accepted when the debit
-/// account still covers it after the ones accepted before it (always, for an account that may go
-/// negative); a rejected one gets INSUFFICIENT_FUNDS (or BAD_USER_INPUT for a non-positive amount)
-/// and writes nothing. Both accounts are locked (in id order, like [`transfer`]) and read once,
-/// then changed by ONE conditional update each for the accepted sum, and the accepted transfers
-/// are inserted with multi-row inserts, each with the balances it leaves behind, so every row
-/// still moves exactly its amount and the `balance_after` chain of both accounts stays exact.
-/// Returns one outcome per transfer, in order. An `Err` of the whole call means the caller must
-/// roll back: something may have been written.
-pub(crate) async fn transfer_batch(
-    conn: &impl ConnectionTrait,
-    debit: &ledger_accounts::Model,
-    credit: &ledger_accounts::Model,
-    transfers: Vec<BatchTransfer>,
-) -> AppResult<Vec<AppResult<()>>> {
-    if debit.id == credit.id {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "transfer to the same account"
-        )));
-    }
-    let backend = conn.get_database_backend();
-    let lock = match backend {
-        DbBackend::Postgres => {
-            "SELECT id, balance FROM ledger_accounts WHERE id IN ($1, $2) ORDER BY id FOR UPDATE"
-        }
-        // One writer at a time: the transaction's first write below serializes it.
-        _ => "SELECT id, balance FROM ledger_accounts WHERE id IN ($1, $2) ORDER BY id",
-    };
-    let locked = LockedRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        portable(backend, lock),
-        [debit.id.into(), credit.id.into()],
-    ))
-    .all(conn)
-    .await?;
-    let debit_balance = locked
-        .iter()
-        .find(|row| row.id == debit.id)
-        .map(|row| row.balance)
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("ledger account {} missing", debit.id))
-        })?;
-    let unlimited = may_go_negative(debit.kind);
-
-    let mut outcomes = Vec::with_capacity(transfers.len());
-    let mut accepted = Vec::with_capacity(transfers.len());
-    let mut sum: i64 = 0;
-    for t in transfers {
-        if t.amount <= 0 {
-            outcomes.push(Err(AppError::bad_input("amount", "must be more than zero")));
-            continue;
-        }
-        let Some(next) = sum.checked_add(t.amount) else {
-            outcomes.push(Err(AppError::bad_input("amount", "is too large")));
-            continue;
-        };
-        if unlimited || next <= debit_balance {
-            sum = next;
-            outcomes.push(Ok(()));
-            accepted.push(t);
-        } else {
-            outcomes.push(Err(AppError::InsufficientFunds(
-                "the balance is too low for this".into(),
-            )));
-        }
-    }
-    if accepted.is_empty() {
-        return Ok(outcomes);
-    }
-
-    let (debit_after, credit_after) = if debit.id < credit.id {
-        let d = apply(conn, debit, -sum).await?;
-        let c = apply(conn, credit, sum).await?;
-        (d, c)
-    } else {
-        let c = apply(conn, credit, sum).await?;
-        let d = apply(conn, debit, -sum).await?;
-        (d, c)
-    };
-    // The update moved exactly `sum`, so the balances before it follow from those after it
-    // (and, the rows being locked, match what was read).
-    if debit_after + sum != debit_balance {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "ledger account {} changed while locked",
-            debit.id
-        )));
-    }
-    let mut debit_running = debit_after + sum;
-    let mut credit_running = credit_after - sum;
-    let now = Utc::now();
-    let rows: Vec<ledger_transfers::ActiveModel> = accepted
-        .into_iter()
-        .map(|t| {
-            debit_running -= t.amount;
-            credit_running += t.amount;
-            ledger_transfers::ActiveModel {
-                id: NotSet,
-                debit_account_id: Set(debit.id),
-                credit_account_id: Set(credit.id),
-                amount: Set(t.amount),
-                kind: Set(t.kind),
-                reference: Set(t.reference),
-                idempotency_key: Set(t.idempotency_key),
-                hold_id: Set(t.hold_id),
-                debit_balance_after: Set(debit_running),
-                credit_balance_after: Set(credit_running),
-                created_at: Set(now),
-            }
-        })
-        .collect();
-    // Multi-row inserts number their ids in row order, so ids follow the balance chain.
-    crate::db::insert_chunked::<ledger_transfers::Entity>(conn, rows).await?;
-    Ok(outcomes)
 }
 
 /// A user's two wallet accounts.
@@ -670,6 +543,10 @@ pub async fn check(conn: &impl ConnectionTrait) -> AppResult<LedgerReport> {
         report.violations.push(format!(
             "{over_settled} settled holds moved a different amount than they held"
         ));
+    }
+    // Money still held for an order or payout that is over (a release job that went DEAD).
+    for stale in super::stale::find_all(conn).await? {
+        report.violations.push(format!("stale hold: {stale}"));
     }
     Ok(report)
 }

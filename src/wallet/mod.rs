@@ -4,12 +4,13 @@
 //!
 //! Invariants (checked by tests and the admin `ledgerCheck` query): balances sum to zero; every
 //! account's balance equals the sum of its entries; no user or vendor balance is negative; a
-//! replayed idempotency key moves nothing; a hold is settled (released or voided) exactly once.
+//! replayed idempotency key moves nothing; a hold is settled (released or voided) exactly once;
+//! no money stays held for an order or payout that is over (a stale hold).
 
-/// Hot wallets: concurrent holds on one account committed in batches, one transaction each.
-pub mod coalesce;
 pub mod escrow;
 pub mod graphql;
 pub mod ledger;
 pub mod recharge;
+/// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.
+pub mod stale;
 pub mod webhook;

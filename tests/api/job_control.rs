@@ -197,7 +197,7 @@ async fn retrying_a_succeeded_running_or_unknown_job_is_refused() {
     let busy = app
         .gql(retry, json!({ "id": running.to_string() }), token)
         .await;
-    assert_eq!(busy.code(), "INVALID_TRANSITION");
+    assert_eq!(busy.code(), "CONFLICT");
 }
 
 #[tokio::test]

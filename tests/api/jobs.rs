@@ -3,7 +3,9 @@
 use chrono::{Duration, Utc};
 use entity::jobs::{self, JobStatus};
 use kabaadwala::jobs::{Task, queue, worker};
-use sea_orm::{EntityTrait as _, TransactionTrait as _};
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _, sea_query::Expr,
+};
 use uuid::Uuid;
 
 use crate::support::TestApp;
@@ -156,4 +158,94 @@ async fn parallel_workers_never_claim_the_same_job() {
     let distinct: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), 40);
     assert_eq!(distinct.len(), 40);
+}
+
+async fn job(app: &TestApp, id: Uuid) -> jobs::Model {
+    jobs::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_whose_lease_ran_out_and_was_reclaimed_cannot_mark_the_job_done_or_failed() {
+    let app = TestApp::new().await;
+    let id = queue::enqueue(&app.state.db, &doomed_task()).await.unwrap();
+    let now = Utc::now();
+    let slow = queue::claim_next(&app.state.db, now)
+        .await
+        .unwrap()
+        .unwrap();
+    // The slow worker's lease runs out; another worker takes the job over.
+    let later = now + queue::LEASE + Duration::seconds(1);
+    let fresh = queue::claim_next(&app.state.db, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((slow.id, fresh.id), (id, id));
+
+    let done = queue::mark_succeeded(&app.state.db, &slow).await;
+    let failed = queue::mark_failed(&app.state.db, &slow, "late", later).await;
+
+    assert_eq!(done.unwrap_err().code(), "CONFLICT");
+    assert_eq!(failed.unwrap_err().code(), "CONFLICT");
+    let still = job(&app, id).await;
+    assert_eq!((still.status, still.attempts), (JobStatus::Running, 2));
+    assert_eq!(still.lease_token, fresh.lease_token);
+    queue::mark_succeeded(&app.state.db, &fresh).await.unwrap();
+    assert_eq!(job(&app, id).await.status, JobStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn retrying_a_job_whose_lease_is_live_is_a_conflict_and_leaves_its_worker_in_charge() {
+    let app = TestApp::new().await;
+    let id = queue::enqueue(&app.state.db, &doomed_task()).await.unwrap();
+    let running = queue::claim_next(&app.state.db, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let refused = kabaadwala::jobs::control::retry(&app.state.db, id).await;
+
+    assert_eq!(refused.unwrap_err().code(), "CONFLICT");
+    assert!(!queue::retry(&app.state.db, id).await.unwrap());
+    let unchanged = job(&app, id).await;
+    assert_eq!(
+        (unchanged.status, unchanged.attempts),
+        (JobStatus::Running, 1)
+    );
+    queue::mark_succeeded(&app.state.db, &running)
+        .await
+        .unwrap();
+    assert_eq!(job(&app, id).await.status, JobStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn retrying_a_job_whose_lease_expired_takes_the_lease_from_its_old_worker() {
+    let app = TestApp::new().await;
+    let id = queue::enqueue(&app.state.db, &doomed_task()).await.unwrap();
+    let stuck = queue::claim_next(&app.state.db, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    // Its worker died: the lease ran out.
+    jobs::Entity::update_many()
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Utc::now() - Duration::minutes(1)),
+        )
+        .filter(jobs::Column::Id.eq(id))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let retried = kabaadwala::jobs::control::retry(&app.state.db, id)
+        .await
+        .unwrap();
+    let late = queue::mark_succeeded(&app.state.db, &stuck).await;
+
+    assert_eq!((retried.status, retried.attempts), (JobStatus::Pending, 0));
+    assert_eq!(late.unwrap_err().code(), "CONFLICT");
+    assert_eq!(job(&app, id).await.status, JobStatus::Pending);
 }

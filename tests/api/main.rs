@@ -39,5 +39,4 @@ mod shutdown;
 mod smtp;
 mod vendors;
 mod wallet;
-mod wallet_batch;
 mod ws_limits;

@@ -4,18 +4,26 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use entity::{holds, ledger_accounts::AccountKind, orders, products, vendors::KycStatus};
+use entity::{
+    holds,
+    jobs::{self, JobStatus},
+    ledger_accounts::AccountKind,
+    orders::{self, OrderStatus},
+    products, vendors,
+    vendors::KycStatus,
+};
 use kabaadwala::{orders::service as order_service, wallet::ledger::PLATFORM};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, EntityTrait as _,
-    IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, TransactionTrait as _,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, DbBackend,
+    EntityTrait as _, IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _,
+    TransactionTrait as _, sea_query::Expr,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
     support::{
-        Session, TestApp,
+        Gql, Session, TestApp,
         market::{
             FAR, NEAR, Shop, address, advance, assert_ledger_sound, balances, cancel,
             confirm_delivery, ledger_balance, order, place, placed, product, refund, set_status,
@@ -526,7 +534,8 @@ async fn delivered_orders_complete_automatically_after_the_auto_release_hours() 
             .unwrap();
     app.drain_jobs().await;
 
-    assert_eq!((early, due), (0, 1));
+    assert_eq!((early.completed, due.completed), (0, 1));
+    assert_eq!((early.failed, due.failed), (0, 0));
     let done = order(&app, &m.buyer, &order_id).await.data("order");
     assert_eq!(done["status"], "COMPLETED");
     assert_eq!(done["statusHistory"][5]["actor"], "SYSTEM");
@@ -589,6 +598,227 @@ async fn the_auto_release_task_runs_through_the_job_queue_and_a_repeated_release
         500
     );
     assert_ledger_sound(&app).await;
+}
+
+/// Makes the database refuse to complete the order numbered `number`, as a broken row would.
+async fn refuse_completion_of(app: &TestApp, number: &str) {
+    let db = &app.state.db;
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!(
+            "CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               IF NEW.status = 'COMPLETED' AND OLD.number = '{number}' THEN \
+                 RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$"
+        ))
+        .await
+        .unwrap();
+        db.execute_unprepared(
+            "CREATE TRIGGER refuse_completion BEFORE UPDATE ON orders \
+             FOR EACH ROW EXECUTE FUNCTION refuse_completion()",
+        )
+        .await
+        .unwrap();
+    } else {
+        db.execute_unprepared(&format!(
+            "CREATE TRIGGER refuse_completion BEFORE UPDATE OF status ON orders \
+             WHEN NEW.status = 'COMPLETED' AND OLD.number = '{number}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+/// Sets when the order was delivered.
+async fn delivered_at(app: &TestApp, order_id: &str, at: chrono::DateTime<Utc>) -> String {
+    let mut o = orders::Entity::find_by_id(order_id.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    o.delivered_at = Set(Some(at));
+    o.update(&app.state.db).await.unwrap().number
+}
+
+#[tokio::test]
+async fn the_auto_release_sweep_goes_on_past_an_order_that_fails_and_counts_the_failure() {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    let bad = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    let good = placed(&app, &m.buyer, m.product, 2, &m.address).await;
+    for order_id in [&bad, &good] {
+        advance(&app, &m.shop, &m.buyer, &m.admin, order_id, "DELIVERED").await;
+    }
+    // The failing order comes first in the sweep.
+    let bad_number = delivered_at(&app, &bad, Utc::now() - Duration::hours(80)).await;
+    delivered_at(&app, &good, Utc::now() - Duration::hours(79)).await;
+    refuse_completion_of(&app, &bad_number).await;
+
+    let swept = order_service::auto_release_delivered(&app.state.db, Utc::now())
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+
+    assert_eq!((swept.completed, swept.failed), (1, 1));
+    let status = |v: Gql| v.data("order")["status"].clone();
+    assert_eq!(status(order(&app, &m.buyer, &bad).await), "DELIVERED");
+    assert_eq!(status(order(&app, &m.buyer, &good).await), "COMPLETED");
+    assert_eq!(
+        ledger_balance(&app, AccountKind::VendorEarnings, m.shop.vendor_id).await,
+        19_000
+    );
+    assert_ledger_sound(&app).await;
+}
+
+#[tokio::test]
+async fn an_auto_release_job_with_failed_orders_says_how_many_in_its_last_error() {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    let bad = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    let good = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    for order_id in [&bad, &good] {
+        advance(&app, &m.shop, &m.buyer, &m.admin, order_id, "DELIVERED").await;
+    }
+    let bad_number = delivered_at(&app, &bad, Utc::now() - Duration::hours(80)).await;
+    delivered_at(&app, &good, Utc::now() - Duration::hours(79)).await;
+    refuse_completion_of(&app, &bad_number).await;
+    // Only the sweep is due.
+    app.drain_jobs().await;
+    let txn = app.state.db.begin().await.unwrap();
+    let job_id =
+        kabaadwala::jobs::queue::enqueue(&txn, &kabaadwala::jobs::Task::AutoReleaseDelivered)
+            .await
+            .unwrap();
+    txn.commit().await.unwrap();
+
+    let outcome = kabaadwala::jobs::worker::run_once(&app.state, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(outcome.job_id, job_id);
+    // Failed, to be retried: the failure shows in the queue instead of passing as a success.
+    assert_eq!(outcome.status, JobStatus::Pending);
+    let job = jobs::Entity::find_by_id(job_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let error = job.last_error.unwrap_or_default();
+    assert!(
+        error.contains("1 delivered orders could not be completed automatically (1 were)"),
+        "{error}"
+    );
+    assert_eq!(
+        order(&app, &m.buyer, &good).await.data("order")["status"],
+        "COMPLETED"
+    );
+}
+
+async fn ledger_check(app: &TestApp, admin: &Session) -> Value {
+    app.gql(
+        "{ ledgerCheck { ok violations } }",
+        json!({}),
+        Some(&admin.access_token),
+    )
+    .await
+    .data("ledgerCheck")
+}
+
+#[tokio::test]
+async fn a_completed_order_whose_release_job_died_is_reported_as_a_stale_hold_naming_the_hold_and_the_order()
+ {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    let order_id = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    advance(&app, &m.shop, &m.buyer, &m.admin, &order_id, "DELIVERED").await;
+    confirm_delivery(&app, &m.buyer, &order_id)
+        .await
+        .data("confirmDelivery");
+    let hold_id = orders::Entity::find_by_id(order_id.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .hold_id;
+    // While its release is queued, the hold is rightly still HELD.
+    let while_queued = ledger_check(&app, &m.admin).await;
+
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(JobStatus::Dead))
+        .filter(jobs::Column::Kind.eq("release_held_amount"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let after_death = ledger_check(&app, &m.admin).await;
+
+    assert_eq!(while_queued["ok"], true, "{while_queued}");
+    assert_eq!(after_death["ok"], false);
+    let violations = after_death["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    let finding = violations[0].as_str().unwrap();
+    assert!(finding.contains(&hold_id.to_string()), "{finding}");
+    assert!(finding.contains(&order_id), "{finding}");
+    assert!(finding.contains("COMPLETED"), "{finding}");
+}
+
+#[tokio::test]
+async fn a_hold_left_held_on_a_cancelled_order_is_reported_as_stale() {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    let order_id = placed(&app, &m.buyer, m.product, 1, &m.address).await;
+    let hold_id = orders::Entity::find_by_id(order_id.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .hold_id;
+    // The order is marked CANCELLED without its hold being voided (what a lost void would leave).
+    orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(OrderStatus::Cancelled))
+        .filter(orders::Column::Id.eq(order_id.parse::<Uuid>().unwrap()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let check = ledger_check(&app, &m.admin).await;
+
+    assert_eq!(check["ok"], false);
+    let violations: Vec<&str> = check["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        violations.iter().any(|v| v.contains(&hold_id.to_string())
+            && v.contains(&order_id)
+            && v.contains("CANCELLED")),
+        "{violations:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_order_whose_commission_cannot_be_computed_is_refused_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let m = market(&app, 10_000, 10, 50_000).await;
+    // A rate above 100% (out of the API's reach, as a corrupted row would be) made the
+    // commission arithmetic overflow into a silent zero before.
+    let mut vendor = vendors::Entity::find_by_id(m.shop.vendor_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    vendor.commission_bps = Set(Some(i32::MAX));
+    vendor.update(&app.state.db).await.unwrap();
+
+    let refused = place(&app, &m.buyer, &[(m.product, 1)], &m.address, "k1").await;
+
+    assert_eq!(refused.code(), "INTERNAL");
+    assert_eq!((order_count(&app).await, hold_count(&app).await), (0, 0));
+    assert_eq!(balances(&app, &m.buyer).await, (50_000, 0));
+    assert_eq!(stock_of(&app, m.product).await, 10);
 }
 
 #[tokio::test]

@@ -4,7 +4,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use entity::{ledger_accounts::AccountKind, orders, vendors::KycStatus};
+use entity::{
+    ledger_accounts::AccountKind,
+    orders,
+    payouts::{self, PayoutStatus},
+    vendors::KycStatus,
+};
 use kabaadwala::wallet::ledger::PLATFORM;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, EntityTrait as _, IntoActiveModel as _};
 use serde_json::json;
@@ -475,4 +480,42 @@ async fn vendor_analytics_add_up_a_known_set_of_orders() {
         .await
         .data("vendorAnalytics");
     assert_eq!(as_admin, json!({ "totalOrders": 5, "grossSales": 13_000 }));
+}
+
+#[tokio::test]
+async fn a_payout_marked_paid_while_its_money_is_still_held_is_reported_as_a_stale_hold() {
+    let app = TestApp::new().await;
+    let (shop, admin) = earning_shop(&app).await;
+    let requested = request(&app, &shop.owner, 5_000, "p1")
+        .await
+        .data("requestPayout");
+    let payout_id = requested["id"].as_str().unwrap().to_owned();
+    // Settled without its money leaving the payout-held account (a lost ledger transfer).
+    let mut payout = payouts::Entity::find_by_id(payout_id.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    payout.status = Set(PayoutStatus::Paid);
+    payout.update(&app.state.db).await.unwrap();
+
+    let check = app
+        .gql(
+            "{ ledgerCheck { ok violations } }",
+            json!({}),
+            Some(&admin.access_token),
+        )
+        .await
+        .data("ledgerCheck");
+
+    assert_eq!(check["ok"], false);
+    let violations = check["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    let finding = violations[0].as_str().unwrap();
+    assert!(finding.contains(&payout_id), "{finding}");
+    assert!(
+        finding.contains("PAID") && finding.contains("5000"),
+        "{finding}"
+    );
 }

@@ -233,7 +233,7 @@ async fn a_hold_then_release_pays_the_vendor_less_commission() {
         hold.id,
         &earnings,
         30_000,
-        escrow::commission(30_000, 500),
+        escrow::commission(30_000, 500).unwrap(),
     )
     .await
     .unwrap();
@@ -505,7 +505,7 @@ async fn a_randomized_concurrent_run_keeps_every_invariant() {
                                 ledger::account(&txn, AccountKind::VendorEarnings, vendor)
                                     .await
                                     .unwrap();
-                            let fee = escrow::commission(amount, 500);
+                            let fee = escrow::commission(amount, 500).unwrap();
                             escrow::release(&txn, hold.id, &earnings, amount, fee)
                                 .await
                                 .map(|_| ())

@@ -1,15 +1,17 @@
-//! The `holds` scenario: escrow holds per second with 64 concurrent callers: (a) spread over
-//! 10,000 wallets, each hold its own transaction; (b) all on ONE wallet, first naively (each hold
-//! its own transaction, queueing on the wallet's row lock) and then through the coalescing
-//! `HoldQueue` (batches per transaction), with the ratio of the two; next to `pgbench -N`
-//! (simple-update) on the same server as the physical reference; then the ledger invariant check.
+//! The `holds` scenario: escrow holds per second with 64 concurrent callers, through the path
+//! the API uses: `escrow::hold` in the caller's transaction, which locks the wallet with
+//! `ledger::lock_wallets` and records the hold with `escrow::hold_locked`, the same two calls
+//! order placement makes for every batch of `createOrder`s. (a) spread over 10,000 wallets; (b)
+//! all on ONE wallet (queueing on its row lock); next to `pgbench -N` (simple-update) on the
+//! same server as the physical reference; then the ledger invariant check. Whole orders per
+//! second, with their group commit, are the `orders` scenario.
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use kabaadwala::wallet::{coalesce::HoldQueue, escrow, ledger};
+use kabaadwala::wallet::{escrow, ledger};
 use rand::Rng as _;
 use sea_orm::{DatabaseConnection, TransactionTrait as _};
 use uuid::Uuid;
@@ -29,14 +31,14 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
 
     let (db, name) = fresh_database(admin_url).await?;
     let spread = crate::prepare(&db, 10_000).await?;
-    let spread_result = holds(&db, spread.clone(), CONCURRENCY, Mode::Naive).await?;
+    let spread_result = holds(&db, spread.clone(), CONCURRENCY).await?;
     let spread_rate = report(
-        "(a) holds over 10,000 wallets, one transaction each",
+        "(a) holds over 10,000 wallets, one transaction each (escrow::hold)",
         &spread_result,
         pgbench_tps,
     );
     record::row(
-        "holds spread over 10,000 wallets, 64 callers",
+        "holds spread over 10,000 wallets, 64 callers (`escrow::hold`, as order placement)",
         spread_result.summary("holds/s"),
         format!(
             "`pgbench -N` {pgbench_tps:.0} TPS → **{:.0}%**",
@@ -45,43 +47,18 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
         "≥ 50% of pgbench",
         Some(spread_rate >= 0.5 * pgbench_tps),
     );
-    let naive = holds(&db, vec![spread[0]], CONCURRENCY, Mode::Naive).await?;
-    let naive_rate = report(
-        "(b) holds on ONE wallet, naive (one transaction each)",
-        &naive,
+    let one = holds(&db, vec![spread[0]], CONCURRENCY).await?;
+    report(
+        "(b) holds on ONE wallet, one transaction each (escrow::hold)",
+        &one,
         pgbench_tps,
     );
     record::row(
-        "holds on ONE wallet, naive (one transaction per hold)",
-        naive.summary("holds/s"),
-        "the baseline",
+        "holds on ONE wallet, 64 callers (`escrow::hold`, one transaction per hold)",
+        one.summary("holds/s"),
+        "queueing on the wallet's row lock; orders on one wallet batch through `createOrder`'s group commit (`orders`)",
         "",
         None,
-    );
-    let queue = HoldQueue::new(db.clone());
-    let coalesced = holds(
-        &db,
-        vec![spread[1]],
-        CONCURRENCY,
-        Mode::Coalesced(queue.clone()),
-    )
-    .await?;
-    let coalesced_rate = report(
-        &format!(
-            "(b) holds on ONE wallet, coalesced (HoldQueue, up to {} per transaction)",
-            queue.max_batch()
-        ),
-        &coalesced,
-        pgbench_tps,
-    );
-    let ratio = coalesced_rate / naive_rate;
-    println!("(b) coalesced / naive on one wallet: {ratio:.1}x (target: at least 5x)");
-    record::row(
-        "holds on ONE wallet, coalesced (`HoldQueue`)",
-        coalesced.summary("holds/s"),
-        format!("**{ratio:.1}×** the naive baseline"),
-        "≥ 5×",
-        Some(ratio >= 5.0),
     );
     let check = ledger::check(&db)
         .await
@@ -121,20 +98,12 @@ fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) -> f64 {
     rate
 }
 
-#[derive(Clone)]
-enum Mode {
-    /// `escrow::hold` in the caller's own transaction.
-    Naive,
-    /// Through the coalescing queue.
-    Coalesced(HoldQueue),
-}
-
-/// `callers` concurrent callers, each placing one-paisa holds for `SECONDS`, one after another.
+/// `callers` concurrent callers, each placing one-paisa holds for `SECONDS`, one after another,
+/// each in its own transaction.
 async fn holds(
     db: &DatabaseConnection,
     wallets: Vec<Uuid>,
     callers: usize,
-    mode: Mode,
 ) -> anyhow::Result<Outcome> {
     let wallets = Arc::new(wallets);
     let deadline = Instant::now() + Duration::from_secs(SECONDS);
@@ -143,27 +112,16 @@ async fn holds(
         .map(|_| {
             let db = db.clone();
             let wallets = wallets.clone();
-            let mode = mode.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let user = wallets[rand::rng().random_range(0..wallets.len())];
                     let began = Instant::now();
-                    match &mode {
-                        Mode::Naive => {
-                            let txn = db.begin().await?;
-                            escrow::hold(&txn, user, 1, "bench")
-                                .await
-                                .map_err(|e| anyhow::anyhow!("{e}"))?;
-                            txn.commit().await?;
-                        }
-                        Mode::Coalesced(queue) => {
-                            queue
-                                .hold(user, 1, "bench", None)
-                                .await
-                                .map_err(|e| anyhow::anyhow!("{e}"))?;
-                        }
-                    }
+                    let txn = db.begin().await?;
+                    escrow::hold(&txn, user, 1, "bench")
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    txn.commit().await?;
                     latencies.push(began.elapsed());
                 }
                 anyhow::Ok(latencies)

@@ -82,14 +82,26 @@ pub async fn release_held_amount(state: &AppState, order_id: Uuid) -> anyhow::Re
     Ok(())
 }
 
-/// Completes the orders delivered more than `AUTO_RELEASE_HOURS` ago.
+/// Completes the orders delivered more than `AUTO_RELEASE_HOURS` ago. When some could not be
+/// completed the job fails, saying how many (its `lastError`), so the failures show in the
+/// queue and the sweep is retried; the orders that could be completed are completed either way.
 pub async fn auto_release_delivered(state: &AppState) -> anyhow::Result<()> {
-    let completed = service::auto_release_delivered(&state.db, Utc::now())
+    let swept = service::auto_release_delivered(&state.db, Utc::now())
         .await
         .map_err(|err| anyhow::Error::new(err).context("auto-release delivered orders"))?;
-    if completed > 0 {
-        tracing::info!(completed, "auto-released delivered orders");
+    if swept.completed > 0 {
+        tracing::info!(
+            completed = swept.completed,
+            "auto-released delivered orders"
+        );
         state.wake_worker();
+    }
+    if swept.failed > 0 {
+        anyhow::bail!(
+            "{} delivered orders could not be completed automatically ({} were); see the log for each",
+            swept.failed,
+            swept.completed
+        );
     }
     Ok(())
 }
