@@ -11,3 +11,4 @@ pub mod events;
 pub mod graphql;
 pub mod loaders;
 pub mod service;
+pub mod subscriptions;

@@ -54,7 +54,7 @@ pub struct MutationRoot(
 
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
-    chat::graphql::ChatSubscription,
+    chat::subscriptions::ChatSubscription,
     realtime::subscriptions::NotificationsSubscription,
     realtime::subscriptions::OrdersSubscription,
 );

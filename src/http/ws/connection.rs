@@ -9,19 +9,20 @@ use entity::users;
 use futures_util::{FutureExt as _, SinkExt, StreamExt as _};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::{Value, json};
-use tokio::{io::AsyncReadExt as _, sync::broadcast};
+use tokio::sync::broadcast;
 use tokio_stream::{
     StreamMap,
     wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
 };
 use tokio_tungstenite::tungstenite::{
-    Error as WsError, Message,
+    Message,
     protocol::{CloseFrame, frame::coding::CloseCode},
 };
 use tokio_util::sync::CancellationToken;
 
 use super::{
     capacity::{ConnectionSlot, UserSlot},
+    closing::{Close, End, linger, next_gap, read_failed},
     upgrade::Socket,
 };
 use crate::{
@@ -42,36 +43,12 @@ const SEEN_EVERY: Duration = Duration::from_secs(60);
 /// At most this many frames are written before the socket is flushed.
 const MAX_BATCH: usize = 64;
 
-/// After the server's close frame, how long (and how many bytes) it waits for the client to
-/// close, discarding what it still sends.
-const LINGER: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 64 << 20;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// `graphql-transport-ws`.
     Transport,
     /// The legacy `graphql-ws` (subscriptions-transport-ws).
     Legacy,
-}
-
-/// Why a connection is closed by the server.
-struct Close(u16, &'static str);
-
-/// How the message loop ended.
-enum End {
-    /// The client sent its close frame: answer it.
-    ClientClosed,
-    /// The connection is gone (reset, or a write failed): nothing more can be sent.
-    Gone,
-    /// The server closes the connection with this code.
-    Close(Close),
-}
-
-impl From<Close> for End {
-    fn from(close: Close) -> Self {
-        Self::Close(close)
-    }
 }
 
 /// One live subscription of a connection.
@@ -140,7 +117,7 @@ impl Connection {
                     reason: reason.into(),
                 };
                 if self.socket.send(Message::Close(Some(frame))).await.is_ok() {
-                    self.linger().await;
+                    linger(&mut self.socket).await;
                 }
             }
             // The reply to the client's close frame is queued by the WebSocket layer; closing
@@ -153,24 +130,6 @@ impl Connection {
         self.touch_last_seen().await;
         // Dropping the subscriptions leaves the groups; dropping the slots frees them.
         self.user_slot.take();
-    }
-
-    /// Reads and discards what the client still sends after the server's close frame, until
-    /// it closes the connection (bounded in time and bytes). Closing a TCP socket with unread
-    /// data makes the kernel send a reset, which can overtake the close frame: the client would
-    /// see 1006 instead of the code (1009 after an oversized message). Raw reads, because the
-    /// WebSocket layer may be mid-frame (an oversized frame is refused from its header).
-    async fn linger(&mut self) {
-        let raw = self.socket.get_mut();
-        let mut buffer = [0u8; 8 * 1024];
-        let mut drained = 0;
-        let deadline = tokio::time::Instant::now() + LINGER;
-        while drained < LINGER_BYTES {
-            match tokio::time::timeout_at(deadline, raw.read(&mut buffer)).await {
-                Ok(Ok(n)) if n > 0 => drained += n,
-                _ => break,
-            }
-        }
     }
 
     /// Serves until the client leaves or the connection must be closed.
@@ -487,21 +446,6 @@ impl Connection {
     }
 }
 
-/// Waits for the next pub/sub gap: `true` on one, `false` (once) when the hub is gone, after
-/// which it waits forever.
-async fn next_gap(gaps: &mut Option<broadcast::Receiver<()>>) -> bool {
-    let Some(receiver) = gaps else {
-        return std::future::pending().await;
-    };
-    match receiver.recv().await {
-        Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => true,
-        Err(broadcast::error::RecvError::Closed) => {
-            *gaps = None;
-            false
-        }
-    }
-}
-
 /// A `next` frame: the subscription's prefix, the result's bytes, `}`.
 fn splice(prefix: &str, json: &str) -> String {
     let mut frame = String::with_capacity(prefix.len() + json.len() + 1);
@@ -514,15 +458,4 @@ fn splice(prefix: &str, json: &str) -> String {
 /// A refusal as a response with its code.
 fn refusal(error: AppError) -> Response {
     annotate(Response::from_errors(vec![server_error(error)]))
-}
-
-/// A failed read: a message over the size limit is closed with 1009 (Message Too Big); any
-/// other failure means the connection is gone.
-fn read_failed(err: WsError) -> End {
-    if matches!(err, WsError::Capacity(_)) {
-        End::Close(Close(1009, "Message too big"))
-    } else {
-        tracing::debug!(error = %err, "WebSocket read failed");
-        End::Gone
-    }
 }

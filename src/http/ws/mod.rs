@@ -31,6 +31,7 @@
 //! stored events it missed, then live ones, skipping live events already replayed.
 
 mod capacity;
+mod closing;
 mod connection;
 mod upgrade;
 
