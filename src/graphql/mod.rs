@@ -7,7 +7,6 @@ pub mod executor;
 pub mod limits;
 pub mod loader;
 pub mod metrics;
-pub mod paging;
 pub mod relay;
 pub mod scalars;
 pub mod upload;

@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    mail::templates,
 };
 
 /// The figures of one day. Stored as JSON: a figure added later needs no migration, and rows
@@ -225,7 +224,7 @@ pub async fn generate_and_send(state: &AppState, day: NaiveDate) -> anyhow::Resu
         .all(&state.db)
         .await?;
     for admin in admins {
-        let email = templates::daily_report(&admin.email, &admin.full_name, day, &figures);
+        let email = super::email::daily_report(&admin.email, &admin.full_name, day, &figures);
         state.mailer.send(&email).await?;
     }
     Ok(())
