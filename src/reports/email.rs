@@ -1,6 +1,6 @@
 //! The daily report's email (plain text, like every email the platform sends).
 
-use super::service::DailyFigures;
+use super::figures::DailyFigures;
 use crate::{mail::Email, money::format_inr};
 
 /// The report of `day` for one admin.

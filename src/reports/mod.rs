@@ -4,5 +4,6 @@
 //! the admins and readable by admins through GraphQL.
 
 pub mod email;
+pub mod figures;
 pub mod graphql;
 pub mod service;
