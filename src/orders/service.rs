@@ -24,6 +24,7 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use super::jobs::{OrderEmail, ReleaseHeldAmount, SendOrderEmail};
 use super::state;
 use crate::{
     accounts::service as accounts,
@@ -31,10 +32,7 @@ use crate::{
     catalog::{products as catalog, reviews},
     error::{AppError, AppResult},
     geo,
-    jobs::{
-        queue,
-        tasks::{OrderEmail, Task},
-    },
+    jobs::queue,
     notifications::service as notifications,
     paging::{Cursor, Page},
     settings::service::{self as settings, Setting},
@@ -527,8 +525,8 @@ pub(super) fn placed_notice(order: &orders::Model) -> (String, String) {
     )
 }
 
-pub(super) fn placed_email(order_id: Uuid) -> Task {
-    Task::SendOrderEmail {
+pub(super) fn placed_email(order_id: Uuid) -> SendOrderEmail {
+    SendOrderEmail {
         order_id,
         email: OrderEmail::Placed,
     }
@@ -674,7 +672,7 @@ pub async fn transition(
         }
     }
     if to == OrderStatus::Completed {
-        queue::enqueue(conn, &Task::ReleaseHeldAmount { order_id: order.id }).await?;
+        queue::enqueue(conn, &ReleaseHeldAmount { order_id: order.id }).await?;
     }
     notify_transition(conn, &order, actor, note.as_deref()).await?;
     let email = match to {
@@ -686,7 +684,7 @@ pub async fn transition(
     if let Some(email) = email {
         queue::enqueue(
             conn,
-            &Task::SendOrderEmail {
+            &SendOrderEmail {
                 order_id: order.id,
                 email,
             },
