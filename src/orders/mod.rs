@@ -12,3 +12,4 @@ pub mod loaders;
 /// Group commit of placements: many orders in one transaction, each with its own answer.
 pub mod service;
 pub mod state;
+pub mod subscriptions;
