@@ -67,6 +67,11 @@ impl User {
         self.0.two_factor_enabled
     }
 
+    /// False once an admin deactivated the account (it can no longer sign in).
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

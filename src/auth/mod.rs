@@ -7,6 +7,7 @@
 pub mod graphql;
 pub mod jwt;
 pub mod password;
+pub mod revoked;
 pub mod secrets;
 pub mod service;
 mod viewer;

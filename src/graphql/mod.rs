@@ -15,7 +15,7 @@ pub mod upload;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    AppState, accounts, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
+    AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
     reports, settings, vendors, wallet,
 };
 
@@ -34,6 +34,8 @@ pub struct QueryRoot(
     chat::graphql::ChatQuery,
     jobs::graphql::JobsQuery,
     reports::graphql::ReportsQuery,
+    accounts::admin_graphql::AccountsAdminQuery,
+    audit::graphql::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +52,7 @@ pub struct MutationRoot(
     notifications::graphql::NotificationsMutation,
     chat::graphql::ChatMutation,
     jobs::graphql::JobsMutation,
+    accounts::admin_graphql::AccountsAdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -6,6 +6,7 @@
 //! for inspection and manual retry. [`schedule`] enqueues the recurring jobs, once per slot
 //! across the fleet; [`control`] and [`graphql`] let admins inspect and steer the queue.
 
+pub mod admin;
 pub mod cleanup;
 pub mod control;
 pub mod graphql;
