@@ -187,6 +187,10 @@ async fn operate(
 async fn an_admin_runs_the_marketplace_from_the_console_in_a_real_browser() {
     let app = TestApp::new().await;
     let fx = fixture(&app).await;
+    // Today's report, so the dashboard's chart has a day to draw.
+    kabaadwala::reports::service::generate(&app.state.db, chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
     let server = start(&app).await;
     let driver = chromedriver().await;
     let browser = browser(&driver).await;
