@@ -55,10 +55,7 @@ pub async fn dead_job(app: &TestApp) -> Uuid {
     // As the worker leaves a job that failed every attempt.
     jobs::Entity::update_many()
         .col_expr(jobs::Column::Status, Expr::value(jobs::JobStatus::Dead))
-        .col_expr(
-            jobs::Column::Attempts,
-            Expr::col(jobs::Column::MaxAttempts).into(),
-        )
+        .col_expr(jobs::Column::Attempts, Expr::col(jobs::Column::MaxAttempts))
         .col_expr(
             jobs::Column::LastError,
             Expr::value("smtp: connection refused"),
