@@ -23,7 +23,7 @@ use crate::{
         service::{check_name, normalize_email},
     },
     error::{AppError, AppResult},
-    graphql::relay::{Cursor, Page},
+    paging::{Cursor, Page},
 };
 
 /// Creates a verified admin, or makes the existing account with that email an admin with the
@@ -145,7 +145,7 @@ pub async fn list_users(
     if let Some(active) = filter.is_active {
         condition = condition.add(users::Column::IsActive.eq(active));
     }
-    crate::graphql::paging::newest_first::<users::Entity>(
+    crate::paging::newest_first::<users::Entity>(
         conn,
         condition,
         users::Column::CreatedAt,

@@ -11,7 +11,7 @@ use crate::{
     error::AppResult,
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         relay::{self, ConnectionFields, Cursor, Page},
     },
 };

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     error::AppResult,
-    graphql::relay::{Cursor, Page},
+    paging::{Cursor, Page},
 };
 
 /// One admin action, as recorded.
@@ -125,7 +125,7 @@ pub async fn list(
     if let Some(to) = filter.to {
         condition = condition.add(audit_log::Column::CreatedAt.lt(to));
     }
-    crate::graphql::paging::newest_first::<audit_log::Entity>(
+    crate::paging::newest_first::<audit_log::Entity>(
         conn,
         condition,
         audit_log::Column::CreatedAt,

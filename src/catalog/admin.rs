@@ -130,7 +130,7 @@ pub async fn search_products(
     search: Option<&str>,
     vendor_id: Option<Uuid>,
     listed: Option<bool>,
-    page: &crate::graphql::relay::Page,
+    page: &crate::paging::Page,
 ) -> AppResult<(Vec<products::Model>, i64)> {
     use sea_orm::{ColumnTrait as _, Condition};
     let mut filter = Condition::all().add(products::Column::DeletedAt.is_null());
@@ -146,7 +146,7 @@ pub async fn search_products(
     if let Some(listed) = listed {
         filter = filter.add(products::Column::IsActive.eq(listed));
     }
-    crate::graphql::paging::newest_first::<products::Entity>(
+    crate::paging::newest_first::<products::Entity>(
         conn,
         filter,
         products::Column::CreatedAt,

@@ -88,7 +88,7 @@ fn given(text: &Option<String>) -> Option<&str> {
 pub async fn search_orders(
     conn: &impl sea_orm::ConnectionTrait,
     search: &OrderSearch,
-    page: &crate::graphql::relay::Page,
+    page: &crate::paging::Page,
 ) -> AppResult<(Vec<orders::Model>, i64)> {
     use entity::{users, vendors};
     use sea_orm::{ColumnTrait as _, Condition, sea_query::Query};
@@ -134,7 +134,7 @@ pub async fn search_orders(
     if let Some(to) = search.to {
         filter = filter.add(orders::Column::CreatedAt.lt(to));
     }
-    crate::graphql::paging::newest_first::<orders::Entity>(
+    crate::paging::newest_first::<orders::Entity>(
         conn,
         filter,
         orders::Column::CreatedAt,

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod analytics;
 pub mod graphql;
+pub mod jobs;
 pub mod loaders;
 /// Group commit of placements: many orders in one transaction, each with its own answer.
 pub mod placement;

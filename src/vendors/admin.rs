@@ -109,7 +109,7 @@ pub async fn search_vendors(
     conn: &impl sea_orm::ConnectionTrait,
     search: Option<&str>,
     status: Option<KycStatus>,
-    page: &crate::graphql::relay::Page,
+    page: &crate::paging::Page,
 ) -> AppResult<(Vec<vendors::Model>, i64)> {
     use sea_orm::{
         ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,

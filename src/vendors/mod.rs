@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod graphql;
+pub mod jobs;
 pub mod kyc;
 pub mod loaders;
 pub mod service;

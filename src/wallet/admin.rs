@@ -57,7 +57,7 @@ pub async fn accounts(
     conn: &impl sea_orm::ConnectionTrait,
     owner: Option<Uuid>,
     kind: Option<entity::ledger_accounts::AccountKind>,
-    page: &crate::graphql::relay::Page,
+    page: &crate::paging::Page,
 ) -> AppResult<(Vec<entity::ledger_accounts::Model>, i64)> {
     use entity::ledger_accounts as la;
     use sea_orm::Condition;
@@ -68,7 +68,7 @@ pub async fn accounts(
     if let Some(kind) = kind {
         filter = filter.add(la::Column::Kind.eq(kind));
     }
-    crate::graphql::paging::newest_first::<la::Entity>(
+    crate::paging::newest_first::<la::Entity>(
         conn,
         filter,
         la::Column::CreatedAt,
@@ -82,7 +82,7 @@ pub async fn accounts(
 pub async fn account_transfers(
     conn: &impl sea_orm::ConnectionTrait,
     account_id: Uuid,
-    page: &crate::graphql::relay::Page<crate::graphql::relay::SeqCursor>,
+    page: &crate::paging::Page<crate::paging::SeqCursor>,
 ) -> AppResult<(Vec<ledger_transfers::Model>, i64)> {
     use sea_orm::{Condition, PaginatorTrait as _, QueryOrder as _, QuerySelect as _};
     let filter = Condition::any()

@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod escrow;
 pub mod graphql;
+pub mod jobs;
 pub mod ledger;
 pub mod recharge;
 /// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.

@@ -6,7 +6,7 @@
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use entity::{admin_sessions, audit_log, jobs, orders, payouts, products, users, vendors};
-use kabaadwala::jobs::{Task, queue};
+use kabaadwala::{auth::jobs::SendOtpEmail, jobs::queue};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::json;
 use uuid::Uuid;
@@ -45,7 +45,7 @@ pub struct Fixture {
 pub async fn dead_job(app: &TestApp) -> Uuid {
     let id = queue::enqueue(
         &app.state.db,
-        &Task::SendOtpEmail {
+        &SendOtpEmail {
             user_id: Uuid::new_v4(),
             code: "123456".into(),
         },

@@ -17,8 +17,8 @@ use super::{
 };
 use crate::{
     error::AppError,
-    graphql::relay::{Page, SeqCursor},
     http::HttpState,
+    paging::{Page, SeqCursor},
     wallet::{self, ledger},
 };
 

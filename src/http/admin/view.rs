@@ -211,7 +211,7 @@ pub fn encode(text: &str) -> String {
 }
 
 pub fn money(paise: i64) -> String {
-    crate::graphql::scalars::format_inr(paise)
+    crate::money::format_inr(paise)
 }
 
 pub fn when(at: DateTime<Utc>) -> String {
@@ -297,8 +297,8 @@ pub fn split_page<T, C: async_graphql::connection::CursorType>(
 }
 
 /// A page of the console's lists: `?after=` and 25 rows.
-pub fn list_page(after: Option<&str>) -> Result<crate::graphql::relay::Page, PageError> {
-    Ok(crate::graphql::relay::Page::new(
+pub fn list_page(after: Option<&str>) -> Result<crate::paging::Page, PageError> {
+    Ok(crate::paging::Page::new(
         Some(25),
         after.filter(|a| !a.is_empty()).map(str::to_owned),
     )?)
@@ -321,8 +321,8 @@ pub fn id(text: &str) -> Result<uuid::Uuid, PageError> {
 }
 
 /// The cursor of a row ordered by (created_at, id).
-pub fn at_id(at: DateTime<Utc>, id: uuid::Uuid) -> crate::graphql::relay::Cursor {
-    crate::graphql::relay::Cursor { at, id }
+pub fn at_id(at: DateTime<Utc>, id: uuid::Uuid) -> crate::paging::Cursor {
+    crate::paging::Cursor { at, id }
 }
 
 /// A refused form (its error page or redirect), boxed: a `Response` is large.
