@@ -175,6 +175,25 @@ pub async fn set_user_active(
     active: bool,
     reason: &str,
 ) -> AppResult<users::Model> {
+    let txn = state.db.begin().await?;
+    let (user, changed) = set_active_in(&txn, actor, user_id, active, reason).await?;
+    txn.commit().await?;
+    if changed {
+        publish_active(state, &user).await;
+    }
+    Ok(user)
+}
+
+/// The writes of [`set_user_active`] in the caller's transaction (another admin action may
+/// include it): the user and whether anything changed. After the commit, call
+/// [`publish_active`] when it did.
+pub async fn set_active_in(
+    conn: &impl ConnectionTrait,
+    actor: Viewer,
+    user_id: Uuid,
+    active: bool,
+    reason: &str,
+) -> AppResult<(users::Model, bool)> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::bad_input(
@@ -189,29 +208,28 @@ pub async fn set_user_active(
         ));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
-    let user = find_user(&txn, user_id).await?;
+    let user = find_user(conn, user_id).await?;
     if user.is_active == active {
-        return Ok(user);
+        return Ok((user, false));
     }
     let mut row = user.clone().into_active_model();
     row.is_active = Set(active);
     row.updated_at = Set(now);
-    let updated = row.update(&txn).await?;
+    let updated = row.update(conn).await?;
     if !active {
         refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
             .filter(refresh_tokens::Column::UserId.eq(user_id))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&txn)
+            .exec(conn)
             .await?;
         admin_sessions::Entity::delete_many()
             .filter(admin_sessions::Column::UserId.eq(user_id))
-            .exec(&txn)
+            .exec(conn)
             .await?;
     }
     audit::record(
-        &txn,
+        conn,
         Entry::new(
             actor.user_id,
             if active {
@@ -229,14 +247,18 @@ pub async fn set_user_active(
         ),
     )
     .await?;
-    txn.commit().await?;
+    Ok((updated, true))
+}
+
+/// After a committed (de)activation: this and every other instance refuse (or again accept)
+/// the user's tokens, and the user's open sockets close.
+pub async fn publish_active(state: &AppState, user: &users::Model) {
     // Reactivated, only tokens with the current role work (any other is stale anyway).
-    let accepted = active.then_some(updated.role);
+    let accepted = user.is_active.then_some(user.role);
     state
         .revocations
-        .publish(&state.pubsub, user_id, accepted)
+        .publish(&state.pubsub, user.id, accepted)
         .await;
-    Ok(updated)
 }
 
 /// Admin: changes a user's role. Only a user with a vendor profile can be a VENDOR, and only one

@@ -87,20 +87,44 @@ pub async fn set_commission(
     Ok(vendor)
 }
 
-/// Admin: suspends a vendor, with a reason: its owner's account is deactivated (so its products
-/// leave the listings with it and nothing more can be sold or paid out); reactivating the
-/// user lifts it.
+/// Admin: suspends a vendor, with a reason, in one transaction: its KYC becomes REJECTED (so
+/// its products leave the listings and nothing more can be ordered from it) and its owner's
+/// account is deactivated (signed out everywhere, sign-in refused). Lifting it is a
+/// reactivation of the owner and a new KYC approval.
 pub async fn suspend(
     state: &AppState,
     actor: Viewer,
     vendor_id: Uuid,
     reason: &str,
 ) -> AppResult<users::Model> {
-    let vendor = service::find(&state.db, vendor_id).await?;
-    let user =
-        accounts::admin::set_user_active(state, actor, vendor.user_id, false, reason).await?;
+    use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, IntoActiveModel as _};
+
+    let txn = state.db.begin().await?;
+    let vendor = service::find(&txn, vendor_id).await?;
+    let (owner, changed) =
+        accounts::admin::set_active_in(&txn, actor, vendor.user_id, false, reason).await?;
+    let before = vendor.kyc_status;
+    let mut row = vendor.into_active_model();
+    row.kyc_status = Set(KycStatus::Rejected);
+    row.kyc_reason = Set(Some(format!("Suspended: {}", reason.trim())));
+    row.updated_at = Set(chrono::Utc::now());
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        Entry::new(actor.user_id, "vendor.suspend", "vendor", vendor_id)
+            .reason(Some(reason))
+            .change(
+                json!({ "kycStatus": kyc_status_name(before), "ownerActive": true }),
+                json!({ "kycStatus": "REJECTED", "ownerActive": false }),
+            ),
+    )
+    .await?;
+    txn.commit().await?;
+    if changed {
+        accounts::admin::publish_active(state, &owner).await;
+    }
     state.catalog_cache.invalidate();
-    Ok(user)
+    Ok(owner)
 }
 
 /// Admin: vendors whose business name or city contains `search`, optionally in one KYC status,

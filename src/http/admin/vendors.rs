@@ -171,7 +171,7 @@ pub async fn detail(
             (view::csrf(&admin))
             label { "Reason" input type="text" name="reason" required; }
             button.danger type="submit" { "Suspend vendor" }
-            span.muted { "Deactivates the owner's account: products leave the listings." }
+            span.muted { "Rejects the KYC (products leave the listings) and deactivates the owner's account." }
         }
         h2 { "History" }
         (super::audit::entries_table(&history))
