@@ -14,5 +14,4 @@ pub mod jobs;
 pub mod ledger;
 pub mod recharge;
 /// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.
-pub mod stale;
 pub mod webhook;
