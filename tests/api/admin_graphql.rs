@@ -178,6 +178,7 @@ async fn a_deactivated_users_tokens_stop_at_once_and_sign_in_is_refused_until_re
 
 #[tokio::test]
 async fn a_deactivated_users_open_subscription_is_closed_with_4403() {
+    let _redis = crate::support::ws::REDIS_SESSIONS.read().await;
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let asha = app.customer("Asha").await;
@@ -371,4 +372,57 @@ async fn every_admin_mutation_writes_its_audit_row_readable_through_audit_log() 
     assert_eq!(mine["nodes"][0]["reason"], "lost");
     assert_eq!(future["totalCount"], 0);
     assert_eq!(as_vendor.code(), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn with_redis_every_instance_refuses_a_deactivated_users_tokens_and_closes_their_sockets() {
+    let Some(_) = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("skipped: needs REDIS_URL (instances hear of deactivations through Redis)");
+        return;
+    };
+    let _redis = crate::support::ws::REDIS_SESSIONS.read().await;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let asha = app.customer("Asha").await;
+    let instance_b = app.second_instance().await;
+    let server_b = serve(&instance_b).await;
+    let mut on_b = Ws::connect(&server_b, &asha.access_token).await;
+    on_b.subscribe("n", "subscription { notificationAdded { id } }", json!({}))
+        .await;
+    let auth_on_b = || {
+        kabaadwala::http::auth_from_header(
+            &instance_b,
+            Some(&format!("Bearer {}", asha.access_token)),
+        )
+    };
+    let before = auth_on_b();
+
+    app.gql(
+        SET_ACTIVE,
+        json!({ "id": asha.user_id, "active": false, "reason": "abuse" }),
+        Some(&admin.access_token),
+    )
+    .await
+    .data("setUserActive");
+    let code = tokio::time::timeout(Duration::from_secs(10), on_b.close_code()).await;
+    let after = auth_on_b();
+    // An instance started later learns it from the database.
+    let instance_c = app.second_instance().await;
+    let loaded = instance_c.revocations.load(&instance_c.db).await.unwrap();
+    let on_c = kabaadwala::http::auth_from_header(
+        &instance_c,
+        Some(&format!("Bearer {}", asha.access_token)),
+    );
+
+    assert!(matches!(before, kabaadwala::auth::Auth::Viewer(_)));
+    assert_eq!(code.unwrap(), 4403);
+    assert!(
+        matches!(after, kabaadwala::auth::Auth::Invalid(_)),
+        "{after:?}"
+    );
+    assert_eq!(loaded, 1);
+    assert!(
+        matches!(on_c, kabaadwala::auth::Auth::Invalid(_)),
+        "{on_c:?}"
+    );
 }
