@@ -5,7 +5,10 @@ use axum::{
     body::Bytes,
     extract::{Path, Query, State},
 };
-use entity::{orders, users, vendors};
+use entity::{
+    ledger_accounts::{self, AccountKind},
+    orders, users, vendors,
+};
 use maud::html;
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
@@ -22,7 +25,6 @@ use crate::{
     auth::jwt::role_name,
     http::HttpState,
     orders::state::name as status_name,
-    wallet::escrow,
 };
 
 #[derive(Deserialize, Default)]
@@ -134,7 +136,15 @@ pub async fn detail(
     let id = view::id(&id)?;
     let user = accounts::admin::find_user(db, id).await?;
     let addresses = accounts::service::list_addresses(db, id).await?;
-    let (available, held) = escrow::balances(db, id).await?;
+    // Read only: a page view must not open ledger accounts (escrow::balances would).
+    let wallet = ledger_accounts::Entity::find()
+        .filter(ledger_accounts::Column::OwnerId.eq(id))
+        .filter(
+            ledger_accounts::Column::Kind
+                .is_in([AccountKind::UserAvailable, AccountKind::UserHeld]),
+        )
+        .all(db)
+        .await?;
     let vendor = vendors::Entity::find()
         .filter(vendors::Column::UserId.eq(id))
         .one(db)
@@ -197,8 +207,15 @@ pub async fn detail(
         }
         h2 { "Wallet" }
         dl.facts {
-            dt { "Available" } dd { a href={"/admin/ledger/" (available.id)} { (view::money(available.balance)) } }
-            dt { "Held in escrow" } dd { a href={"/admin/ledger/" (held.id)} { (view::money(held.balance)) } }
+            @for (kind, label) in [(AccountKind::UserAvailable, "Available"), (AccountKind::UserHeld, "Held in escrow")] {
+                dt { (label) }
+                dd {
+                    @match wallet.iter().find(|a| a.kind == kind) {
+                        Some(account) => a href={"/admin/ledger/" (account.id)} { (view::money(account.balance)) },
+                        None => span.muted { "no wallet yet" },
+                    }
+                }
+            }
         }
         form.action method="post" action={(here) "/adjust"} {
             (view::csrf(&admin))
