@@ -3,6 +3,5 @@
 //! one default address, and has one whenever they have any.
 
 pub mod admin;
-pub mod admin_graphql;
 pub mod graphql;
 pub mod service;

@@ -26,7 +26,7 @@ pub struct QueryRoot(
     chat::graphql::ChatQuery,
     jobs::graphql::JobsQuery,
     reports::graphql::ReportsQuery,
-    accounts::admin_graphql::AccountsAdminQuery,
+    accounts::graphql::admin::AccountsAdminQuery,
     audit::graphql::AuditQuery,
 );
 
@@ -44,7 +44,7 @@ pub struct MutationRoot(
     notifications::graphql::NotificationsMutation,
     chat::graphql::ChatMutation,
     jobs::graphql::JobsMutation,
-    accounts::admin_graphql::AccountsAdminMutation,
+    accounts::graphql::admin::AccountsAdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::FlashFields,
+    view::FlashFields,
     view::{self, Flash, PageResult},
 };
 use crate::{
@@ -118,13 +118,7 @@ pub async fn list(
         (entries_table(&rows))
         (view::pager("/admin/audit", &[("actor", query.actor.clone()), ("action", query.action.clone()), ("subject", query.subject.clone()), ("from", query.from.clone()), ("to", query.to.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/audit",
-        "Audit log",
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/audit", "Audit log", &query.flash.flash(), body))
 }
 
 /// `GET /admin/audit/{id}`.
@@ -160,11 +154,5 @@ pub async fn detail(
         }
         p { a href={"/admin/audit?subject=" (entry.subject_id)} { "Everything done to this subject" } }
     };
-    Ok(view::page(
-        &admin,
-        "/admin/audit",
-        "Audit entry",
-        &flash,
-        body,
-    ))
+    Ok(admin.page("/admin/audit", "Audit entry", &flash, body))
 }

@@ -156,5 +156,5 @@ pub async fn page(
             div.card { small { "Oldest due job waiting" } b { (jobs.oldest_pending_age_secs.map(age).unwrap_or_else(|| "none".into())) } }
         }
     };
-    Ok(view::page(&admin, "/admin", "Dashboard", &flash, body))
+    Ok(admin.page("/admin", "Dashboard", &flash, body))
 }

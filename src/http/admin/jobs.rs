@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::FlashFields,
+    view::FlashFields,
     view::{self, Flash, PageResult},
 };
 use crate::{
@@ -122,7 +122,7 @@ pub async fn list(
                         td {
                             @if matches!(j.status, JobStatus::Dead | JobStatus::Pending) && j.attempts > 0 {
                                 form method="post" action={"/admin/jobs/" (j.id) "/retry"} {
-                                    (view::csrf(&admin))
+                                    (admin.csrf_field())
                                     button type="submit" { "Retry" }
                                 }
                             }
@@ -135,7 +135,7 @@ pub async fn list(
         (view::pager("/admin/jobs", &[("status", query.status.clone()), ("kind", query.kind.clone())], next, total))
         h2 { "Purge" }
         form.action method="post" action="/admin/jobs/purge" {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             label { "Delete every job that is" (view::select("status", "choose…", &[("SUCCEEDED", "SUCCEEDED"), ("DEAD", "DEAD")], None)) }
             button.danger type="submit" { "Purge" }
         }
@@ -158,13 +158,7 @@ pub async fn list(
             }
         } }
     };
-    Ok(view::page(
-        &admin,
-        "/admin/jobs",
-        "Jobs",
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/jobs", "Jobs", &query.flash.flash(), body))
 }
 
 /// `GET /admin/jobs/{id}`. The payload is not shown: it may carry short-lived secrets.
@@ -191,12 +185,12 @@ pub async fn detail(
         }
         @if job.status != JobStatus::Succeeded {
             form.action method="post" action={"/admin/jobs/" (id) "/retry"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 button type="submit" { "Retry now" }
             }
         }
     };
-    Ok(view::page(&admin, "/admin/jobs", "Job", &flash, body))
+    Ok(admin.page("/admin/jobs", "Job", &flash, body))
 }
 
 /// `POST /admin/jobs/{id}/retry`: the same function as `retryJob`.

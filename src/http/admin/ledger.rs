@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::FlashFields,
+    view::FlashFields,
     view::{self, Flash, PageResult},
 };
 use crate::{
@@ -130,8 +130,7 @@ pub async fn page(
         } }
         (view::pager("/admin/ledger", &[("owner", query.owner.clone()), ("kind", query.kind.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
+    Ok(admin.page(
         "/admin/ledger",
         "Wallets and ledger",
         &query.flash.flash(),
@@ -186,13 +185,7 @@ pub async fn account(
         } }
         (view::pager(&format!("/admin/ledger/{id}"), &[], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/ledger",
-        "Ledger account",
-        &Flash::default(),
-        body,
-    ))
+    Ok(admin.page("/admin/ledger", "Ledger account", &Flash::default(), body))
 }
 
 #[derive(Deserialize)]

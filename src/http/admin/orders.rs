@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::FlashFields,
     vendors::ReasonForm,
+    view::FlashFields,
     view::{self, Flash, PageResult},
 };
 use crate::{
@@ -101,13 +101,7 @@ pub async fn list(
         } }
         (view::pager("/admin/orders", &[("number", query.number.clone()), ("buyer", query.buyer.clone()), ("vendor", query.vendor.clone()), ("status", query.status.clone()), ("from", query.from.clone()), ("to", query.to.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/orders",
-        "Orders",
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/orders", "Orders", &query.flash.flash(), body))
 }
 
 /// `GET /admin/orders/{id}`.
@@ -183,7 +177,7 @@ pub async fn detail(
         }
         @if refundable {
             form.action method="post" action={"/admin/orders/" (id) "/refund"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 label { "Reason" input type="text" name="reason" required; }
                 button.danger type="submit" { "Refund order" }
                 span.muted { "Voids the hold (money back to the buyer) and restores the stock." }
@@ -228,8 +222,7 @@ pub async fn detail(
         h2 { "History" }
         (super::audit::entries_table(&history))
     };
-    Ok(view::page(
-        &admin,
+    Ok(admin.page(
         "/admin/orders",
         &format!("Order {}", order.number),
         &flash,

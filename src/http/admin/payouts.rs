@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::FlashFields,
     vendors::ReasonForm,
+    view::FlashFields,
     view::{self, Flash, PageResult},
 };
 use crate::{
@@ -86,13 +86,7 @@ pub async fn list(
         } }
         (view::pager("/admin/payouts", &[("status", query.status.clone()), ("vendor", query.vendor.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/payouts",
-        "Payouts",
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/payouts", "Payouts", &query.flash.flash(), body))
 }
 
 /// `GET /admin/payouts/{id}`.
@@ -123,20 +117,20 @@ pub async fn detail(
         }
         @if payout.status == PayoutStatus::Requested {
             form.action method="post" action={(here) "/approve"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 button type="submit" { "Approve" }
             }
         }
         @if payout.status == PayoutStatus::Approved {
             form.action method="post" action={(here) "/paid"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 label { "Bank or provider reference" input type="text" name="reference" required; }
                 button type="submit" { "Mark paid" }
             }
         }
         @if matches!(payout.status, PayoutStatus::Requested | PayoutStatus::Approved) {
             form.action method="post" action={(here) "/reject"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 label { "Reason" input type="text" name="reason" required; }
                 button.danger type="submit" { "Reject" }
             }
@@ -144,7 +138,7 @@ pub async fn detail(
         h2 { "History" }
         (super::audit::entries_table(&history))
     };
-    Ok(view::page(&admin, "/admin/payouts", "Payout", &flash, body))
+    Ok(admin.page("/admin/payouts", "Payout", &flash, body))
 }
 
 /// `POST /admin/payouts/{id}/approve`: the same function as `approvePayout`.

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::FlashFields,
     vendors::ReasonForm,
+    view::FlashFields,
     view::{self, Flash, PageResult},
 };
 use crate::{audit, catalog, error::AppError, http::HttpState};
@@ -74,13 +74,7 @@ pub async fn list(
         } }
         (view::pager("/admin/products", &[("search", query.search.clone()), ("vendor", query.vendor.clone()), ("listed", query.listed.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/products",
-        "Products",
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/products", "Products", &query.flash.flash(), body))
 }
 
 /// `GET /admin/products/{id}`.
@@ -115,7 +109,7 @@ pub async fn detail(
         }
         @if product.is_active && product.deleted_at.is_none() {
             form.action method="post" action={"/admin/products/" (id) "/unlist"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 label { "Reason" input type="text" name="reason" required; }
                 button.danger type="submit" { "Unlist" }
             }
@@ -123,13 +117,7 @@ pub async fn detail(
         h2 { "History" }
         (super::audit::entries_table(&history))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/products",
-        &product.name,
-        &flash,
-        body,
-    ))
+    Ok(admin.page("/admin/products", &product.name, &flash, body))
 }
 
 /// `POST /admin/products/{id}/unlist`.

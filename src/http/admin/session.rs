@@ -20,6 +20,7 @@ use axum::{
 };
 use chrono::Utc;
 use entity::{admin_sessions, users};
+use maud::{DOCTYPE, Markup, html};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr,
 };
@@ -53,6 +54,47 @@ impl Admin {
             user_id: self.user.id,
             role: self.user.role,
         }
+    }
+
+    /// A console page: the navigation (with `section` marked), the notices, then `body`.
+    pub fn page(&self, section: &str, title: &str, flash: &view::Flash, body: Markup) -> Response {
+        let markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                (view::head(title))
+                body hx-boost="true" {
+                    header.top {
+                        a.brand href="/admin" { "Kabaadwala" span { "admin" } }
+                        nav {
+                            @for (path, label) in view::SECTIONS {
+                                a href=(path) aria-current=[(path == section).then_some("page")] { (label) }
+                            }
+                        }
+                        form.signout method="post" action="/admin/logout" {
+                            (self.csrf_field())
+                            span.who { (self.user.email) }
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                    main {
+                        h1 { (title) }
+                        @if let Some(notice) = &flash.notice {
+                            p.notice role="status" { (notice) }
+                        }
+                        @if let Some(error) = &flash.error {
+                            p.error role="alert" { (error) }
+                        }
+                        (body)
+                    }
+                }
+            }
+        };
+        view::html_response(StatusCode::OK, markup)
+    }
+
+    /// The session's form token, as a hidden field.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
     }
 
     /// Parses a posted form after checking its `csrf` field: a missing or wrong token is 403.

@@ -29,7 +29,7 @@ fn tree(admin: &Admin, all: &[categories::Model], parent: Option<uuid::Uuid>) ->
                 li {
                     b { (c.name) } " " code { (c.slug) }
                     form.inline method="post" action={"/admin/settings/categories/" (c.id) "/delete"} {
-                        (view::csrf(admin))
+                        (admin.csrf_field())
                         button.link type="submit" { "delete" }
                     }
                     (tree(admin, all, Some(c.id)))
@@ -63,7 +63,7 @@ pub async fn page(
                         td { (setting.description()) }
                         td {
                             form method="post" action={"/admin/settings/" (setting.key())} {
-                                (view::csrf(&admin))
+                                (admin.csrf_field())
                                 input type="number" name="value" value=(value) required;
                                 " "
                                 button type="submit" { "Save" }
@@ -77,7 +77,7 @@ pub async fn page(
         h2 { "Categories" }
         (tree(&admin, &all, None))
         form.action method="post" action="/admin/settings/categories" {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             label { "New category" input type="text" name="name" required; }
             label { "Under" select name="parent" {
                 option value="" { "(top level)" }
@@ -86,13 +86,7 @@ pub async fn page(
             button type="submit" { "Add category" }
         }
     };
-    Ok(view::page(
-        &admin,
-        "/admin/settings",
-        "Settings and categories",
-        &flash,
-        body,
-    ))
+    Ok(admin.page("/admin/settings", "Settings and categories", &flash, body))
 }
 
 #[derive(Deserialize)]

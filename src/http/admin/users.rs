@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    view::{self, Flash, PageResult},
+    view::{self, Flash, FlashFields, PageResult},
 };
 use crate::{
     accounts::{self, admin::UserFilter},
@@ -38,22 +38,6 @@ pub struct ListQuery {
     after: Option<String>,
     #[serde(flatten)]
     flash: FlashFields,
-}
-
-/// The notices, flattened into a list's query.
-#[derive(Deserialize, Default)]
-pub struct FlashFields {
-    notice: Option<String>,
-    error: Option<String>,
-}
-
-impl FlashFields {
-    pub fn flash(&self) -> Flash {
-        Flash {
-            notice: self.notice.clone(),
-            error: self.error.clone(),
-        }
-    }
 }
 
 pub fn parse_role(text: &str) -> Option<users::Role> {
@@ -116,13 +100,7 @@ pub async fn list(
         } }
         (view::pager("/admin/users", &[("search", query.search.clone()), ("role", query.role.clone()), ("status", query.status.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/users",
-        "Users",
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/users", "Users", &query.flash.flash(), body))
 }
 
 /// `GET /admin/users/{id}`.
@@ -176,14 +154,14 @@ pub async fn detail(
             p.muted { "This is your own account." }
         } @else if user.is_active {
             form.action method="post" action={(here) "/active"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 input type="hidden" name="active" value="false";
                 label { "Reason" input type="text" name="reason" required placeholder="why deactivate"; }
                 button.danger type="submit" { "Deactivate" }
             }
         } @else {
             form.action method="post" action={(here) "/active"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 input type="hidden" name="active" value="true";
                 label { "Reason" input type="text" name="reason" required placeholder="why reactivate"; }
                 button type="submit" { "Reactivate" }
@@ -191,7 +169,7 @@ pub async fn detail(
         }
         @if user.id != admin.user.id && user.role != users::Role::Admin {
             form.action method="post" action={(here) "/role"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 input type="hidden" name="role" value="ADMIN";
                 span { "Give this user the admin role (full access to this console)." }
                 button type="submit" { "Make admin" }
@@ -199,7 +177,7 @@ pub async fn detail(
         }
         @if user.id != admin.user.id && user.role == users::Role::Admin {
             form.action method="post" action={(here) "/role"} {
-                (view::csrf(&admin))
+                (admin.csrf_field())
                 input type="hidden" name="role" value=(if vendor.is_some() { "VENDOR" } else { "CUSTOMER" });
                 span { "Take the admin role away." }
                 button.danger type="submit" { "Remove admin" }
@@ -218,7 +196,7 @@ pub async fn detail(
             }
         }
         form.action method="post" action={(here) "/adjust"} {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             input type="hidden" name="key" value=(uuid::Uuid::new_v4());
             label { "Adjustment (₹, negative debits)" input type="text" name="amount" inputmode="decimal" required placeholder="e.g. 150 or -20.50"; }
             label { "Reason" input type="text" name="reason" required; }
@@ -249,13 +227,7 @@ pub async fn detail(
         h2 { "History" }
         (super::audit::entries_table(&history))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/users",
-        &user.full_name,
-        &flash,
-        body,
-    ))
+    Ok(admin.page("/admin/users", &user.full_name, &flash, body))
 }
 
 #[derive(Deserialize)]

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::{
     session::Admin,
-    users::{FlashFields, account_status},
-    view::{self, Flash, PageResult},
+    users::account_status,
+    view::{self, Flash, FlashFields, PageResult},
 };
 use crate::{
     audit,
@@ -92,13 +92,7 @@ pub async fn list(
         } }
         (view::pager("/admin/vendors", &[("search", query.search.clone()), ("kyc", query.kyc.clone())], next, total))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/vendors",
-        title,
-        &query.flash.flash(),
-        body,
-    ))
+    Ok(admin.page("/admin/vendors", title, &query.flash.flash(), body))
 }
 
 /// `GET /admin/vendors/{id}`.
@@ -152,23 +146,23 @@ pub async fn detail(
         }
         h2 { "Decide" }
         form.action method="post" action={(here) "/kyc"} {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             input type="hidden" name="decision" value="approve";
             button type="submit" { "Approve KYC" }
         }
         form.action method="post" action={(here) "/kyc"} {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             input type="hidden" name="decision" value="reject";
             label { "Reason" input type="text" name="reason" required placeholder="what is wrong"; }
             button.danger type="submit" { "Reject KYC" }
         }
         form.action method="post" action={(here) "/commission"} {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             label { "Commission (basis points; empty = default)" input type="number" name="bps" min="0" max="10000" value=[vendor.commission_bps]; }
             button type="submit" { "Set commission" }
         }
         form.action method="post" action={(here) "/suspend"} {
-            (view::csrf(&admin))
+            (admin.csrf_field())
             label { "Reason" input type="text" name="reason" required; }
             button.danger type="submit" { "Suspend vendor" }
             span.muted { "Rejects the KYC (products leave the listings) and deactivates the owner's account." }
@@ -176,13 +170,7 @@ pub async fn detail(
         h2 { "History" }
         (super::audit::entries_table(&history))
     };
-    Ok(view::page(
-        &admin,
-        "/admin/vendors",
-        &vendor.business_name,
-        &flash,
-        body,
-    ))
+    Ok(admin.page("/admin/vendors", &vendor.business_name, &flash, body))
 }
 
 /// `GET /admin/vendors/{id}/documents/{doc}`: the file, shown inline.

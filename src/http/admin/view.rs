@@ -8,7 +8,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{assets, session::Admin};
+use super::assets;
 use crate::error::AppError;
 
 /// The sections, in the navigation's order: (path, label).
@@ -32,7 +32,23 @@ pub struct Flash {
     pub error: Option<String>,
 }
 
-fn head(title: &str) -> Markup {
+/// The notices, flattened into a list's query.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FlashFields {
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl FlashFields {
+    pub fn flash(&self) -> Flash {
+        Flash {
+            notice: self.notice.clone(),
+            error: self.error.clone(),
+        }
+    }
+}
+
+pub(super) fn head(title: &str) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -44,42 +60,6 @@ fn head(title: &str) -> Markup {
             script src=(assets::url("htmx.min.js")) defer {}
         }
     }
-}
-
-/// A console page: the navigation (with `section` marked), the notices, then `body`.
-pub fn page(admin: &Admin, section: &str, title: &str, flash: &Flash, body: Markup) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="en" {
-            (head(title))
-            body hx-boost="true" {
-                header.top {
-                    a.brand href="/admin" { "Kabaadwala" span { "admin" } }
-                    nav {
-                        @for (path, label) in SECTIONS {
-                            a href=(path) aria-current=[(path == section).then_some("page")] { (label) }
-                        }
-                    }
-                    form.signout method="post" action="/admin/logout" {
-                        (csrf(admin))
-                        span.who { (admin.user.email) }
-                        button.link type="submit" { "Sign out" }
-                    }
-                }
-                main {
-                    h1 { (title) }
-                    @if let Some(notice) = &flash.notice {
-                        p.notice role="status" { (notice) }
-                    }
-                    @if let Some(error) = &flash.error {
-                        p.error role="alert" { (error) }
-                    }
-                    (body)
-                }
-            }
-        }
-    };
-    html_response(StatusCode::OK, markup)
 }
 
 /// A page without the navigation (sign-in, errors).
@@ -189,11 +169,6 @@ pub fn after_action<T>(result: Result<T, AppError>, to: &str, notice: &str) -> R
             Redirect::to(&format!("{to}{sep}error={}", encode(&err.to_string()))).into_response()
         }
     }
-}
-
-/// The session's form token, as a hidden field.
-pub fn csrf(admin: &Admin) -> Markup {
-    html! { input type="hidden" name="csrf" value=(admin.csrf); }
 }
 
 /// Percent-encodes a query value.

@@ -1,5 +1,7 @@
 //! `me`, `updateProfile` and the address operations.
 
+pub mod admin;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{addresses, users};

@@ -3,10 +3,8 @@
 use async_graphql::{Context, ID, InputObject, Object, connection::Connection};
 use entity::users;
 
-use super::{
-    admin::{self, UserFilter},
-    graphql::{Role, User},
-};
+use super::{Role, User};
+use crate::accounts::admin::{self, UserFilter};
 use crate::{
     error::AppResult,
     graphql::{
