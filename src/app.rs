@@ -26,6 +26,8 @@ pub struct AppState {
     pub placements: PlacementQueue,
     /// Wakes this process's job worker when a request has just enqueued work.
     pub jobs_wakeup: Arc<Notify>,
+    /// Access tokens cut off before they expire (deactivated users, changed roles).
+    pub revocations: Arc<crate::auth::revoked::Revocations>,
     /// SQLite: WAL checkpoints in the background while this state lives (`db::checkpoint`).
     pub checkpoints: Option<Arc<db::checkpoint::Checkpointer>>,
 }
@@ -35,7 +37,10 @@ impl AppState {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
-        Self::from_parts(config, db)
+        let state = Self::from_parts(config, db)?;
+        // Deactivated users' tokens are refused from the first request on.
+        state.revocations.load(&state.db).await?;
+        Ok(state)
     }
 
     /// Builds the state around an already connected and migrated database.
@@ -46,7 +51,10 @@ impl AppState {
             None => PubSub::local(),
         };
         let mailer = Mailer::from_config(&config)?;
+        let revocations = Arc::new(crate::auth::revoked::Revocations::default());
+        crate::auth::revoked::Revocations::follow(&revocations, &pubsub);
         Ok(Self {
+            revocations,
             placements: PlacementQueue::new(db.clone()),
             db,
             pubsub,

@@ -10,7 +10,8 @@
 //! - [`http`]: the axum router, auth header → viewer, health, graceful shutdown.
 //! - [`graphql`]: schema assembly, context, error-code extension, scalars, Relay helpers, loaders.
 //! - [`auth`]: passwords, JWT access tokens, refresh-token rotation, OTP, emailed tokens.
-//! - [`accounts`]: users' profiles and addresses.
+//! - [`accounts`]: users' profiles and addresses; admins' work on accounts.
+//! - [`audit`]: the audit log of every admin action (console or GraphQL).
 //! - [`catalog`]: categories, products with images, search (text, price, nearby), reviews, wishlists.
 //! - [`vendors`]: vendor profiles, KYC documents and their review, per-vendor commission.
 //! - [`money`]: paise and how amounts are written (`₹1,00,000.00`).
@@ -33,6 +34,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod batching;
 pub mod catalog;

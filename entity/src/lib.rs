@@ -2,6 +2,8 @@
 //! (those live in the server's domain services).
 
 pub mod addresses;
+pub mod admin_sessions;
+pub mod audit_log;
 pub mod categories;
 pub mod chat_messages;
 pub mod chat_reads;

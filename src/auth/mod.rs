@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod jobs;
 pub mod jwt;
 pub mod password;
+pub mod revoked;
 pub mod secrets;
 pub mod service;
 mod viewer;

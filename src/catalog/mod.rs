@@ -4,6 +4,7 @@
 //! Only products that are active, not deleted and of an APPROVED vendor are listed publicly;
 //! `rating`/`reviewCount` change only with a review, in the same transaction.
 
+pub mod admin;
 pub mod cache;
 pub mod categories;
 pub mod defaults;

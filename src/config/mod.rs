@@ -127,6 +127,12 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
+    /// `ADMIN_SESSION_IDLE_MINUTES`: an operators' console session unused this long is over
+    /// (default 30).
+    pub admin_session_idle: Duration,
+    /// `ADMIN_SESSION_MAX_HOURS`: a console session ends this long after sign-in, however
+    /// active (default 12).
+    pub admin_session_max: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -295,6 +301,12 @@ impl Config {
                     });
                 }
             },
+            admin_session_idle: Duration::from_secs(
+                60 * parse::<u64>(&get, "ADMIN_SESSION_IDLE_MINUTES", "30")?.max(1),
+            ),
+            admin_session_max: Duration::from_secs(
+                3600 * parse::<u64>(&get, "ADMIN_SESSION_MAX_HOURS", "12")?.max(1),
+            ),
         };
         // Metrics name every route and operation and show the load: not for the public.
         if config.app_env == AppEnv::Production

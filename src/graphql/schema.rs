@@ -7,7 +7,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use super::{errors, executor, limits, loader, metrics};
 
 use crate::{
-    AppState, accounts, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
+    AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
     reports, settings, vendors, wallet,
 };
 
@@ -26,6 +26,8 @@ pub struct QueryRoot(
     chat::graphql::ChatQuery,
     jobs::graphql::JobsQuery,
     reports::graphql::ReportsQuery,
+    accounts::graphql::admin::AccountsAdminQuery,
+    audit::graphql::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +44,7 @@ pub struct MutationRoot(
     notifications::graphql::NotificationsMutation,
     chat::graphql::ChatMutation,
     jobs::graphql::JobsMutation,
+    accounts::graphql::admin::AccountsAdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -28,6 +28,10 @@ pub fn auth_from_header(state: &AppState, header: Option<&str>) -> Auth {
         .unwrap_or(raw)
         .trim();
     match state.jwt.verify(token) {
+        // A deactivated user's tokens (or ones issued before a role change) stop at once.
+        Ok(viewer) if state.revocations.refuses(viewer.user_id, viewer.role) => {
+            Auth::Invalid("this session was ended by an administrator; sign in again".into())
+        }
         Ok(viewer) => Auth::Viewer(viewer),
         Err(err) => Auth::Invalid(err.to_string()),
     }

@@ -1,8 +1,10 @@
 //! The HTTP surface: `POST/GET /graphql` (GET also upgrades to a GraphQL WebSocket), GraphiQL at
 //! `/`, `/healthz`, `/readyz`, `/metrics` (or, with `METRICS_BIND_ADDR`, [`metrics_router`] on a
 //! listener of its own), `/media/…`. [`router`] is a plain function so tests can drive it without
-//! a socket; [`serve`] binds it and shuts down gracefully on SIGTERM/Ctrl-C.
+//! a socket; [`serve`] binds it and shuts down gracefully on SIGTERM/Ctrl-C. [`admin`] is the
+//! operators' console at `/admin/…`.
 
+pub mod admin;
 mod auth;
 mod graphql;
 mod health;
@@ -71,6 +73,8 @@ pub fn router(app: AppState) -> Router {
             axum::routing::post(webhooks::payment),
         );
     // With a listener of its own (`METRICS_BIND_ADDR`), `/metrics` is not on the public one.
+    // The operators' console (`/admin`): its own cookie sessions, the same services.
+    routes = routes.merge(admin::router(&state.app.config));
     if state.app.config.metrics_bind_addr.is_none() {
         routes = routes.route("/metrics", get(metrics::handler));
     }

@@ -194,18 +194,17 @@ impl JobsMutation {
     /// Admin: puts a job that did not succeed (typically DEAD) back in the queue, due now, with
     /// fresh attempts.
     async fn retry_job(&self, ctx: &Context<'_>, id: ID) -> AppResult<Job> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
-        let job = control::retry(&ctx.state().db, id).await?;
-        ctx.state().wake_worker();
+        let job = super::admin::retry_job(ctx.state(), actor, id).await?;
         Ok(Job(job))
     }
 
     /// Admin: deletes every SUCCEEDED or every DEAD job; returns how many. Other statuses are
     /// refused (that would lose queued work).
     async fn purge_jobs(&self, ctx: &Context<'_>, status: JobStatus) -> AppResult<i64> {
-        ctx.admin()?;
-        let purged = control::purge(&ctx.state().db, status.into()).await?;
+        let actor = ctx.admin()?;
+        let purged = super::admin::purge_jobs(ctx.state(), actor, status.into()).await?;
         Ok(i64::try_from(purged).unwrap_or(i64::MAX))
     }
 }

@@ -9,6 +9,7 @@
 //! The queue knows no domain: each domain declares its job kinds ([`job::Job`]) and their
 //! handlers in its own `jobs.rs`, and [`kinds`] registers them all at start-up.
 
+pub mod admin;
 pub mod cleanup;
 pub mod control;
 pub mod graphql;

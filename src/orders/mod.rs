@@ -5,6 +5,7 @@
 //! REFUNDED void the hold and restore the stock; COMPLETED releases the hold to the vendor's
 //! earnings account (owned by the vendor id) less the commission frozen at placement.
 
+pub mod admin;
 pub mod analytics;
 pub mod graphql;
 pub mod jobs;

@@ -3,7 +3,6 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::payouts::{self, PayoutStatus as StatusModel};
-use sea_orm::TransactionTrait as _;
 
 use super::service;
 use crate::{
@@ -169,22 +168,18 @@ impl PayoutsMutation {
 
     /// Admin: approves a requested payout.
     async fn approve_payout(&self, ctx: &Context<'_>, id: ID) -> AppResult<Payout> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
-        let txn = ctx.state().db.begin().await?;
-        let payout = service::approve(&txn, id).await?;
-        txn.commit().await?;
+        let payout = super::admin::approve(ctx.state(), actor, id).await?;
         Ok(Payout(payout))
     }
 
     /// Admin: rejects a requested or approved payout; the amount returns to the vendor's
     /// earnings.
     async fn reject_payout(&self, ctx: &Context<'_>, id: ID, reason: String) -> AppResult<Payout> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
-        let txn = ctx.state().db.begin().await?;
-        let payout = service::reject(&txn, id, &reason).await?;
-        txn.commit().await?;
+        let payout = super::admin::reject(ctx.state(), actor, id, &reason).await?;
         Ok(Payout(payout))
     }
 
@@ -195,11 +190,9 @@ impl PayoutsMutation {
         id: ID,
         reference: String,
     ) -> AppResult<Payout> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
-        let txn = ctx.state().db.begin().await?;
-        let payout = service::mark_paid(&txn, id, &reference).await?;
-        txn.commit().await?;
+        let payout = super::admin::mark_paid(ctx.state(), actor, id, &reference).await?;
         Ok(Payout(payout))
     }
 }

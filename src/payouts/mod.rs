@@ -4,5 +4,6 @@
 //! as the request (a conditional debit), back on rejection, and out to the payment provider's
 //! clearing account when paid.
 
+pub mod admin;
 pub mod graphql;
 pub mod service;

@@ -57,8 +57,9 @@ impl SettingsMutation {
         key: String,
         value: String,
     ) -> AppResult<SystemSetting> {
-        ctx.admin()?;
-        let (setting, value) = service::update(&ctx.state().db, &key, &value).await?;
+        let actor = ctx.admin()?;
+        let (setting, value) =
+            super::admin::update_setting(ctx.state(), actor, &key, &value).await?;
         Ok(SystemSetting::new(setting, value, Some(Utc::now())))
     }
 }

@@ -2,6 +2,7 @@
 //! auto-release delay, recharge limits). Every key is known here with its type, range and
 //! default; the table stores only what was set, and a missing row reads as the default.
 
+pub mod admin;
 pub mod graphql;
 pub mod service;
 

@@ -5,7 +5,6 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use entity::{kyc_documents, vendors};
-use sea_orm::TransactionTrait as _;
 use uuid::Uuid;
 
 use super::{kyc, service};
@@ -409,14 +408,10 @@ impl VendorsMutation {
         approve: bool,
         reason: Option<String>,
     ) -> AppResult<Vendor> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let vendor_id = parse_id("vendorId", &vendor_id)?;
-        let state = ctx.state();
-        let txn = state.db.begin().await?;
-        let vendor = service::review_kyc(&txn, vendor_id, approve, reason).await?;
-        txn.commit().await?;
-        state.wake_worker();
-        state.catalog_cache.invalidate();
+        let vendor =
+            super::admin::review_kyc(ctx.state(), actor, vendor_id, approve, reason).await?;
         Ok(Vendor(vendor))
     }
 
@@ -428,10 +423,11 @@ impl VendorsMutation {
         vendor_id: ID,
         commission_rate_bps: Option<i32>,
     ) -> AppResult<Vendor> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let vendor_id: Uuid = parse_id("vendorId", &vendor_id)?;
         let vendor =
-            service::set_commission(&ctx.state().db, vendor_id, commission_rate_bps).await?;
+            super::admin::set_commission(ctx.state(), actor, vendor_id, commission_rate_bps)
+                .await?;
         Ok(Vendor(vendor))
     }
 }

@@ -2,6 +2,7 @@
 //! KYC documents and their review. Only APPROVED vendors are listed, take orders and get payouts;
 //! a KYC decision is mailed to the vendor through the job queue.
 
+pub mod admin;
 pub mod graphql;
 pub mod jobs;
 pub mod kyc;

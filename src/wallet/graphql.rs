@@ -12,7 +12,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, PaginatorTrait as _, QueryFilter,
-    QueryOrder as _, QuerySelect as _, TransactionTrait as _,
+    QueryOrder as _, QuerySelect as _,
 };
 use uuid::Uuid;
 
@@ -407,26 +407,20 @@ impl WalletMutation {
         ctx: &Context<'_>,
         input: AdjustWalletInput,
     ) -> AppResult<WalletTransaction> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let user_id = parse_id("userId", &input.user_id)?;
-        let db = &ctx.state().db;
-        let txn = db.begin().await?;
-        crate::auth::service::active_user(&txn, user_id)
-            .await
-            .map_err(|_| crate::AppError::bad_input("userId", "no such user"))?;
-        let transfer = escrow::adjust(
-            &txn,
+        let (transfer, account) = super::admin::adjust_wallet(
+            ctx.state(),
+            actor,
             user_id,
             input.amount.0,
             &input.reason,
             &input.idempotency_key,
         )
         .await?;
-        let (available, _) = escrow::balances(&txn, user_id).await?;
-        txn.commit().await?;
         Ok(WalletTransaction {
             transfer,
-            account: available.id,
+            account,
             balance: WalletBalance::Available,
         })
     }

@@ -7,6 +7,7 @@
 //! replayed idempotency key moves nothing; a hold is settled (released or voided) exactly once;
 //! no money stays held for an order or payout that is over (a stale hold).
 
+pub mod admin;
 pub mod escrow;
 pub mod graphql;
 pub mod jobs;

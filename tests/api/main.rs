@@ -7,6 +7,9 @@
 mod support;
 
 mod addresses;
+mod admin_browser;
+mod admin_console;
+mod admin_graphql;
 mod auth;
 mod authz_walk;
 mod catalog;

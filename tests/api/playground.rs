@@ -124,7 +124,7 @@ async fn with_graphiql_off_its_assets_are_not_served_either() {
 }
 
 /// chromedriver on a free local port, and the Chromium profile it starts the browser with.
-struct Chromedriver {
+pub(crate) struct Chromedriver {
     process: Child,
     port: u16,
     profile: tempfile::TempDir,
@@ -147,7 +147,7 @@ fn installed(var: &str, default: &str) -> String {
     path
 }
 
-async fn chromedriver() -> Chromedriver {
+pub(crate) async fn chromedriver() -> Chromedriver {
     let driver = installed("CHROMEDRIVER", "/usr/bin/chromedriver");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -182,7 +182,7 @@ async fn chromedriver() -> Chromedriver {
 }
 
 /// Headless Chromium that can resolve and reach nothing but 127.0.0.1: a request for a CDN fails.
-async fn browser(driver: &Chromedriver) -> Client {
+pub(crate) async fn browser(driver: &Chromedriver) -> Client {
     let chromium = installed("CHROMIUM", "/usr/bin/chromium");
     let user_data = driver.profile.path().join("profile");
     let args = [

@@ -136,8 +136,10 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         input: CategoryInput,
     ) -> AppResult<Category> {
-        ctx.admin()?;
-        let created = service::create(&ctx.state().db, input.into_service()?).await?;
+        let actor = ctx.admin()?;
+        let created =
+            crate::catalog::admin::create_category(ctx.state(), actor, input.into_service()?)
+                .await?;
         Ok(Category(created))
     }
 
@@ -148,16 +150,18 @@ impl CatalogMutation {
         id: ID,
         input: CategoryInput,
     ) -> AppResult<Category> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
-        let updated = service::update(&ctx.state().db, id, input.into_service()?).await?;
+        let updated =
+            crate::catalog::admin::update_category(ctx.state(), actor, id, input.into_service()?)
+                .await?;
         Ok(Category(updated))
     }
 
     /// Admin: deletes a category that has no subcategories.
     async fn delete_category(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
-        ctx.admin()?;
+        let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
-        service::delete(&ctx.state().db, id).await
+        crate::catalog::admin::delete_category(ctx.state(), actor, id).await
     }
 }

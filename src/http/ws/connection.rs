@@ -69,6 +69,10 @@ pub struct Connection {
     /// Set by `connection_init`.
     auth: Option<Auth>,
     expires: Option<DateTime<Utc>>,
+    /// The signed-in user and the role their token claims, and the users whose tokens an
+    /// administrator just limited: the socket closes if it is theirs.
+    revocable: Option<(uuid::Uuid, users::Role)>,
+    revocations: broadcast::Receiver<uuid::Uuid>,
     /// The client's address, for per-IP rate limits.
     ip: Option<IpAddr>,
     /// Keyed by subscription id (shared with `subscriptions`, so yielding one is no copy).
@@ -93,7 +97,10 @@ impl Connection {
         slot: ConnectionSlot,
     ) -> Self {
         let gaps = Some(http.app.pubsub.gaps());
+        let revocations = http.app.revocations.watch();
         Self {
+            revocable: None,
+            revocations,
             gaps,
             http,
             socket,
@@ -178,6 +185,13 @@ impl Connection {
                 }
                 () = &mut expiry, if self.expires.is_some() => {
                     return Close(4403, "Forbidden: the access token expired").into();
+                }
+                _ = self.revocations.recv(), if self.revocable.is_some() => {
+                    if let Some((user, role)) = self.revocable
+                        && self.http.app.revocations.refuses(user, role)
+                    {
+                        return Close(4403, "Forbidden: the session was ended by an administrator").into();
+                    }
                 }
                 _ = seen.tick(), if self.auth.is_some() => self.touch_last_seen().await,
                 () = &mut stopped => {
@@ -302,6 +316,7 @@ impl Connection {
                         .verify_with_expiry(bare.trim())
                         .ok()
                         .map(|(_, expires)| expires);
+                    self.revocable = Some((viewer.user_id, viewer.role));
                     let max = self.http.app.config.ws_max_connections_per_user;
                     let Some(slot) = self.http.sockets.for_user(viewer.user_id, max) else {
                         return Err(Close(4429, "Too many connections for this user").into());

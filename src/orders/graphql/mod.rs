@@ -123,9 +123,20 @@ async fn move_order(
     };
     let order_id = parse_id("orderId", order_id)?;
     let state = ctx.state();
+    if admin_only {
+        return crate::orders::admin::move_order(state, viewer, order_id, to, note)
+            .await
+            .map(Order);
+    }
     let txn = state.db.begin().await?;
     let (_, actor) = service::visible(&txn, &viewer, order_id).await?;
-    let actor = if admin_only { ActorModel::Admin } else { actor };
+    if actor == ActorModel::Admin {
+        // An admin who is not a party to the order acts as the platform: audited.
+        drop(txn);
+        return crate::orders::admin::move_order(state, viewer, order_id, to, note)
+            .await
+            .map(Order);
+    }
     let order = service::transition(&txn, order_id, to, actor, Some(viewer.user_id), note).await?;
     txn.commit().await?;
     state.wake_worker();

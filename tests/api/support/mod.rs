@@ -2,6 +2,7 @@
 //! folder), a GraphQL request helper, and factories for signed-in users.
 
 pub mod catalog;
+pub mod console;
 mod db;
 mod gql;
 pub mod market;

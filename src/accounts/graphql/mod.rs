@@ -1,5 +1,7 @@
 //! `me`, `updateProfile` and the address operations.
 
+pub mod admin;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{addresses, users};
@@ -65,6 +67,11 @@ impl User {
     /// Whether signing in also asks for a code sent by email.
     async fn two_factor_enabled(&self) -> bool {
         self.0.two_factor_enabled
+    }
+
+    /// False once an admin deactivated the account (it can no longer sign in).
+    async fn is_active(&self) -> bool {
+        self.0.is_active
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -1,0 +1,85 @@
+//! Admin decisions on payouts, shared by the admin GraphQL fields and the operators' console.
+//! Each writes its audit row in the transaction of the change.
+
+use entity::payouts::{self, PayoutStatus};
+use sea_orm::TransactionTrait as _;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::service;
+use crate::{
+    AppState,
+    audit::{self, Entry},
+    auth::Viewer,
+    error::AppResult,
+};
+
+/// The status as the API spells it.
+pub fn status_name(status: PayoutStatus) -> &'static str {
+    match status {
+        PayoutStatus::Requested => "REQUESTED",
+        PayoutStatus::Approved => "APPROVED",
+        PayoutStatus::Rejected => "REJECTED",
+        PayoutStatus::Paid => "PAID",
+    }
+}
+
+fn entry(
+    actor: Viewer,
+    action: &'static str,
+    before: &payouts::Model,
+    after: &payouts::Model,
+) -> Entry {
+    Entry::new(actor.user_id, action, "payout", after.id).change(
+        json!({ "status": status_name(before.status) }),
+        json!({ "status": status_name(after.status), "reference": after.reference }),
+    )
+}
+
+/// Admin: approves a REQUESTED payout.
+pub async fn approve(state: &AppState, actor: Viewer, id: Uuid) -> AppResult<payouts::Model> {
+    let txn = state.db.begin().await?;
+    let before = service::find(&txn, id).await?;
+    let payout = service::approve(&txn, id).await?;
+    audit::record(&txn, entry(actor, "payout.approve", &before, &payout)).await?;
+    txn.commit().await?;
+    state.wake_worker();
+    Ok(payout)
+}
+
+/// Admin: rejects a REQUESTED or APPROVED payout, with a reason; the amount returns to the
+/// vendor's earnings.
+pub async fn reject(
+    state: &AppState,
+    actor: Viewer,
+    id: Uuid,
+    reason: &str,
+) -> AppResult<payouts::Model> {
+    let txn = state.db.begin().await?;
+    let before = service::find(&txn, id).await?;
+    let payout = service::reject(&txn, id, reason).await?;
+    audit::record(
+        &txn,
+        entry(actor, "payout.reject", &before, &payout).reason(Some(reason)),
+    )
+    .await?;
+    txn.commit().await?;
+    state.wake_worker();
+    Ok(payout)
+}
+
+/// Admin: records that an APPROVED payout was paid, with the bank or provider reference.
+pub async fn mark_paid(
+    state: &AppState,
+    actor: Viewer,
+    id: Uuid,
+    reference: &str,
+) -> AppResult<payouts::Model> {
+    let txn = state.db.begin().await?;
+    let before = service::find(&txn, id).await?;
+    let payout = service::mark_paid(&txn, id, reference).await?;
+    audit::record(&txn, entry(actor, "payout.mark_paid", &before, &payout)).await?;
+    txn.commit().await?;
+    state.wake_worker();
+    Ok(payout)
+}
