@@ -28,6 +28,8 @@ pub struct AppState {
     pub jobs_wakeup: Arc<Notify>,
     /// SQLite: WAL checkpoints in the background while this state lives (`db::checkpoint`).
     pub checkpoints: Option<Arc<db::checkpoint::Checkpointer>>,
+    /// The configured payment and payout providers.
+    pub providers: Arc<crate::wallet::providers::Providers>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             None => PubSub::local(),
         };
         let mailer = Mailer::from_config(&config)?;
+        let providers = Arc::new(crate::wallet::providers::Providers::from_config(&config)?);
         Ok(Self {
             placements: PlacementQueue::new(db.clone()),
             db,
@@ -60,6 +63,7 @@ impl AppState {
             checkpoints: db::checkpoint::Checkpointer::start(&config.database_url).map(Arc::new),
             config: Arc::new(config),
             jobs_wakeup: Arc::new(Notify::new()),
+            providers,
         })
     }
 

@@ -4,6 +4,7 @@
 //! a socket; [`serve`] binds it and shuts down gracefully on SIGTERM/Ctrl-C.
 
 mod auth;
+mod dev_checkout;
 mod graphql;
 mod health;
 mod media;
@@ -69,7 +70,12 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/webhooks/payments/{provider}",
             axum::routing::post(webhooks::payment),
-        );
+        )
+        .route(
+            "/webhooks/payouts/{provider}",
+            axum::routing::post(webhooks::payout),
+        )
+        .route("/dev/checkout", get(dev_checkout::page));
     // With a listener of its own (`METRICS_BIND_ADDR`), `/metrics` is not on the public one.
     if state.app.config.metrics_bind_addr.is_none() {
         routes = routes.route("/metrics", get(metrics::handler));

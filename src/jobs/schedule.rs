@@ -89,6 +89,12 @@ pub fn schedules(config: &Config) -> anyhow::Result<Vec<Schedule>> {
                 day: (slot - Duration::days(1)).date_naive(),
             },
         )?,
+        // Settles recharges whose webhook never came, expires unpaid ones (the wallet code).
+        Schedule::new(
+            "reconcile_recharges",
+            &config.payments.schedule_reconcile,
+            |slot| Task::ReconcileRecharges { slot },
+        )?,
     ];
     Ok(all.into_iter().flatten().collect())
 }

@@ -9,7 +9,11 @@
 
 pub mod escrow;
 pub mod graphql;
+/// `confirmRecharge`, `Recharge.checkout`, admin `unmatchedWebhookEvents`.
+pub mod graphql_payments;
 pub mod ledger;
+/// Payment and payout providers: sandbox, Razorpay, Stripe; manual, RazorpayX.
+pub mod providers;
 pub mod recharge;
 /// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.
 pub mod stale;

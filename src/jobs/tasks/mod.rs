@@ -54,6 +54,23 @@ pub enum Task {
     SendNotification {
         notification_id: Uuid,
     },
+    /// Acts on a stored, verified payment-provider webhook event (`webhook_events.id`).
+    ProcessPaymentEvent {
+        event_id: Uuid,
+    },
+    /// Acts on a stored, verified payout-provider webhook event (`webhook_events.id`).
+    ProcessPayoutEvent {
+        event_id: Uuid,
+    },
+    /// Scheduled: asks the providers about recharges still pending at `slot`, and expires
+    /// those a day old.
+    ReconcileRecharges {
+        slot: DateTime<Utc>,
+    },
+    /// Sends an approved payout to the payout provider.
+    SubmitPayout {
+        payout_id: Uuid,
+    },
 }
 
 impl Task {
@@ -115,6 +132,19 @@ async fn run_task(state: &AppState, task: &Task) -> anyhow::Result<()> {
         }
         Task::SendNotification { notification_id } => {
             crate::notifications::email::send(state, *notification_id).await
+        }
+        Task::ProcessPaymentEvent { event_id } => {
+            crate::wallet::webhook::process_payment_event(state, *event_id).await
+        }
+        Task::ProcessPayoutEvent { event_id } => {
+            crate::payouts::provider::process_payout_event(state, *event_id).await
+        }
+        // The slot is the run's clock: what is overdue is judged against it.
+        Task::ReconcileRecharges { slot } => crate::wallet::recharge::reconcile(state, *slot)
+            .await
+            .map(|_| ()),
+        Task::SubmitPayout { payout_id } => {
+            crate::payouts::provider::submit_job(state, *payout_id).await
         }
     }
 }
