@@ -15,12 +15,7 @@ async fn add_column(
     column: ColumnDef,
 ) -> Result<(), DbErr> {
     manager
-        .alter_table(
-            Table::alter()
-                .table(table)
-                .add_column(column)
-                .to_owned(),
-        )
+        .alter_table(Table::alter().table(table).add_column(column).to_owned())
         .await
 }
 

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     AppState,
-    error::{AppError, AppResult},
+    error::AppResult,
     graphql::relay::{Cursor, Page},
     jobs::{Task, queue},
 };
@@ -73,8 +73,9 @@ pub async fn receive(
     if event.event_id.len() > 255 || event.event_type.len() > 255 {
         return Ok(Receipt::Malformed("event id or type too long".into()));
     }
-    let payload = String::from_utf8(delivery.body.to_vec())
-        .map_err(|_| AppError::bad_request("the body is not UTF-8"))?;
+    let Ok(payload) = String::from_utf8(delivery.body.to_vec()) else {
+        return Ok(Receipt::Malformed("the body is not UTF-8".into()));
+    };
     let id = crate::db::new_id();
     let txn = state.db.begin().await?;
     let inserted = webhook_events::Entity::insert(webhook_events::ActiveModel {
