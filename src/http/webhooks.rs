@@ -14,9 +14,14 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::HttpState;
-use crate::wallet::{
-    providers::Delivery,
-    webhook::{self, Rail, Receipt},
+use crate::{
+    jobs::job::Queued,
+    payouts::jobs::ProcessPayoutEvent,
+    wallet::{
+        jobs::ProcessPaymentEvent,
+        providers::Delivery,
+        webhook::{self, Receipt},
+    },
 };
 
 type Answer = (StatusCode, Json<serde_json::Value>);
@@ -74,9 +79,13 @@ pub async fn payment(
         header: &header,
         now: Utc::now(),
     };
-    let receipt = webhook::receive(&http.app, rail.name(), Rail::Payments, &delivery, |d| {
-        rail.verify_webhook(d)
-    })
+    let receipt = webhook::receive(
+        &http.app,
+        rail.name(),
+        |event_id| Queued::of(&ProcessPaymentEvent { event_id }),
+        &delivery,
+        |d| rail.verify_webhook(d),
+    )
     .await;
     answer(&provider, receipt)
 }
@@ -97,9 +106,13 @@ pub async fn payout(
         header: &header,
         now: Utc::now(),
     };
-    let receipt = webhook::receive(&http.app, rail.name(), Rail::Payouts, &delivery, |d| {
-        rail.verify_webhook(d)
-    })
+    let receipt = webhook::receive(
+        &http.app,
+        rail.name(),
+        |event_id| Queued::of(&ProcessPayoutEvent { event_id }),
+        &delivery,
+        |d| rail.verify_webhook(d),
+    )
     .await;
     answer(&provider, receipt)
 }

@@ -7,5 +7,6 @@
 
 pub mod accounts;
 pub mod graphql;
+pub mod jobs;
 pub mod provider;
 pub mod service;

@@ -24,8 +24,8 @@ use super::{accounts, service};
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    graphql::scalars::format_inr,
-    jobs::{Task, queue},
+    jobs::queue,
+    money::format_inr,
     vendors::service as vendors_service,
     wallet::{
         ledger::{self, CURRENCY, PLATFORM, Transfer},
@@ -100,7 +100,7 @@ pub async fn approve(state: &AppState, id: Uuid) -> AppResult<payouts::Model> {
     let payout = service::approve(&txn, id).await?;
     if automatic {
         fund_account(&txn, payout.vendor_id).await?;
-        queue::enqueue(&txn, &Task::SubmitPayout { payout_id: id }).await?;
+        queue::enqueue(&txn, &super::jobs::SubmitPayout { payout_id: id }).await?;
     }
     txn.commit().await?;
     if !automatic {

@@ -12,10 +12,11 @@ use crate::{
     error::AppResult,
     graphql::{
         context::ContextExt as _,
-        parse_id,
-        relay::{self, ConnectionFields, Cursor, Page},
+        ids::parse_id,
+        relay::{self, ConnectionFields},
         scalars::Paise,
     },
+    paging::{Cursor, Page},
 };
 
 /// What the app needs to open the provider's payment page.

@@ -11,6 +11,7 @@ pub mod escrow;
 pub mod graphql;
 /// `confirmRecharge`, `Recharge.checkout`, admin `unmatchedWebhookEvents`.
 pub mod graphql_payments;
+pub mod jobs;
 pub mod ledger;
 /// Payment and payout providers: sandbox, Razorpay, Stripe; manual, RazorpayX.
 pub mod providers;

@@ -25,7 +25,7 @@ use super::{
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    jobs::{Task, queue},
+    jobs::queue,
     settings::{self, Setting},
 };
 
@@ -72,8 +72,8 @@ pub async fn request(
             "amount",
             format!(
                 "a recharge must be between {} and {}",
-                crate::graphql::scalars::format_inr(min),
-                crate::graphql::scalars::format_inr(max)
+                crate::money::format_inr(min),
+                crate::money::format_inr(max)
             ),
         ));
     }
@@ -101,7 +101,7 @@ pub async fn request(
     if recharge.provider == SANDBOX {
         queue::enqueue(
             &txn,
-            &Task::ProcessWalletRecharge {
+            &super::jobs::ProcessWalletRecharge {
                 recharge_id: recharge.id,
             },
         )

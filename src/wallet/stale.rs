@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{error::AppResult, jobs::Task};
+use crate::error::AppResult;
 
 /// Money held for an order or a payout that is settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,9 +106,13 @@ async fn stale_order_holds(conn: &impl ConnectionTrait) -> AppResult<Vec<StaleHo
         .all(conn)
         .await?
         .into_iter()
-        .filter_map(|job| match Task::from_parts(&job.kind, &job.payload) {
-            Ok(Task::ReleaseHeldAmount { order_id }) => Some(order_id),
-            _ => None,
+        .filter_map(|job| {
+            // The orders' `release_held_amount` payload; the wallet stands below the orders
+            // code, so it reads the one field it needs instead of naming the job type.
+            job.payload
+                .get("order_id")
+                .and_then(|id| id.as_str())
+                .and_then(|id| id.parse::<Uuid>().ok())
         })
         .collect();
     Ok(candidates

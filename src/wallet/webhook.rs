@@ -20,9 +20,9 @@ use super::{
 };
 use crate::{
     AppState,
-    error::AppResult,
-    graphql::relay::{Cursor, Page},
-    jobs::{Task, queue},
+    error::{AppError, AppResult},
+    jobs::{job::Queued, queue},
+    paging::{Cursor, Page},
 };
 
 /// Outcome of an event stored and not yet processed.
@@ -43,19 +43,12 @@ pub enum Receipt {
     Accepted { duplicate: bool },
 }
 
-/// Which job processes a provider's events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rail {
-    Payments,
-    Payouts,
-}
-
-/// Verifies `delivery` with `verify`, then stores the event and queues its processing in one
-/// transaction.
+/// Verifies `delivery` with `verify`, then stores the event and queues `job(stored id)` (the
+/// domain's job that acts on it) in one transaction.
 pub async fn receive(
     state: &AppState,
     provider: &str,
-    rail: Rail,
+    job: impl FnOnce(Uuid) -> serde_json::Result<Queued>,
     delivery: &Delivery<'_>,
     verify: impl FnOnce(&Delivery<'_>) -> Result<VerifiedEvent, Rejection>,
 ) -> AppResult<Receipt> {
@@ -101,11 +94,8 @@ pub async fn receive(
         tracing::info!(%provider, event = %event.event_id, "duplicate webhook acknowledged");
         return Ok(Receipt::Accepted { duplicate: true });
     }
-    let task = match rail {
-        Rail::Payments => Task::ProcessPaymentEvent { event_id: id },
-        Rail::Payouts => Task::ProcessPayoutEvent { event_id: id },
-    };
-    queue::enqueue(&txn, &task).await?;
+    let queued = job(id).map_err(AppError::internal)?;
+    queue::enqueue_queued(&txn, queued, Utc::now()).await?;
     txn.commit().await?;
     state.wake_worker();
     tracing::info!(%provider, event = %event.event_id, kind = %event.event_type, "webhook stored");
@@ -203,7 +193,7 @@ pub async fn unmatched(
     conn: &impl ConnectionTrait,
     page: &Page<Cursor>,
 ) -> AppResult<(Vec<webhook_events::Model>, i64)> {
-    crate::graphql::paging::newest_first::<webhook_events::Entity>(
+    crate::paging::newest_first::<webhook_events::Entity>(
         conn,
         Condition::all().add(webhook_events::Column::Outcome.is_in(FOR_REVIEW)),
         webhook_events::Column::ReceivedAt,

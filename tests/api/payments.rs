@@ -6,8 +6,8 @@ use chrono::{Duration, Utc};
 use entity::recharges::{self, RechargeStatus};
 use kabaadwala::{
     config::Config,
-    jobs::{Task, queue},
-    wallet::ledger,
+    jobs::queue,
+    wallet::{jobs::ReconcileRecharges, ledger},
 };
 use sea_orm::EntityTrait as _;
 use serde_json::{Value, json};
@@ -82,7 +82,7 @@ fn event_id() -> String {
 
 /// Runs the reconciliation as the scheduler would for a slot at `at`.
 async fn reconcile_at(app: &TestApp, at: chrono::DateTime<Utc>) {
-    queue::enqueue(&app.state.db, &Task::ReconcileRecharges { slot: at })
+    queue::enqueue(&app.state.db, &ReconcileRecharges { slot: at })
         .await
         .unwrap();
     app.drain_jobs().await;
