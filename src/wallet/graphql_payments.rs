@@ -117,7 +117,8 @@ impl WebhookEvent {
         &self.0.event_type
     }
 
-    /// `unmatched` (no recharge or payout of ours) or `mismatch` (amount or currency differ).
+    /// `unmatched` (no recharge or payout of ours), `mismatch` (amount or currency differ) or
+    /// `second_payment` (a recharge already paid was paid again: refund it).
     async fn outcome(&self) -> &str {
         &self.0.outcome
     }
@@ -148,8 +149,9 @@ pub struct PaymentsQuery;
 
 #[Object]
 impl PaymentsQuery {
-    /// Admin: provider events that matched no recharge or payout, or whose amount or currency
-    /// differed (nothing was credited for them), newest first.
+    /// Admin: provider events that matched no recharge or payout, whose amount or currency
+    /// differed, or that paid a recharge a second time (nothing was credited for them), newest
+    /// first.
     async fn unmatched_webhook_events(
         &self,
         ctx: &Context<'_>,

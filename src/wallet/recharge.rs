@@ -187,6 +187,9 @@ pub enum Settlement {
     AlreadySettled,
     /// The proof's amount or currency differs from the recharge: nothing changed.
     Mismatch(String),
+    /// Another payment than the one that settled the recharge (the buyer paid twice): nothing
+    /// credited; for an admin to refund.
+    SecondPayment(String),
 }
 
 impl Settlement {
@@ -197,6 +200,7 @@ impl Settlement {
             Self::Failed => "failed",
             Self::AlreadySettled => "already_settled",
             Self::Mismatch(_) => "mismatch",
+            Self::SecondPayment(_) => "second_payment",
         }
     }
 }
@@ -246,7 +250,19 @@ pub async fn settle_recharge(
                 .exec(conn)
                 .await?;
             if updated.rows_affected == 0 {
-                return Ok(Settlement::AlreadySettled);
+                let settled_by = find(conn, recharge.id)
+                    .await?
+                    .and_then(|r| r.provider_payment_id);
+                return Ok(match (settled_by, &proof.payment_id) {
+                    (Some(first), Some(this)) if first != *this => {
+                        let detail = format!(
+                            "payment {this} also paid this recharge, already settled by {first}: refund it"
+                        );
+                        tracing::error!(%detail, "a second payment for one recharge; nothing credited");
+                        Settlement::SecondPayment(detail)
+                    }
+                    _ => Settlement::AlreadySettled,
+                });
             }
             let clearing = ledger::account(conn, AccountKind::ProviderClearing, PLATFORM).await?;
             let wallet =

@@ -3,8 +3,8 @@
 //! its 2xx at once and a redelivered event is recognised (the unique index) and changes nothing.
 //! The job ([`process_payment_event`] here, `payouts::webhook` for payouts) then acts on it and
 //! writes its outcome in the same transaction as the effect. Events that matched no recharge,
-//! or whose amount or currency differed, keep their outcome (`unmatched`, `mismatch`) and
-//! detail for an admin to review ([`unmatched`]).
+//! whose amount or currency differed, or that paid a settled recharge again, keep their outcome
+//! (`unmatched`, `mismatch`, `second_payment`) and detail for an admin to review ([`unmatched`]).
 
 use chrono::Utc;
 use entity::webhook_events;
@@ -28,7 +28,7 @@ use crate::{
 /// Outcome of an event stored and not yet processed.
 pub const RECEIVED: &str = "received";
 /// Outcomes an admin should look at.
-pub const FOR_REVIEW: [&str; 2] = ["unmatched", "mismatch"];
+pub const FOR_REVIEW: [&str; 3] = ["unmatched", "mismatch", "second_payment"];
 
 /// What the endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,8 +152,16 @@ pub async fn process_payment_event(state: &AppState, id: Uuid) -> anyhow::Result
         Ok(PaymentEvent::Ignored) => ("ignored", None, None),
         Ok(PaymentEvent::Payment { recharge, proof }) => {
             let found = match &recharge {
-                RechargeRef::ProviderOrder(order) => {
-                    recharge::find_by_provider_order(&txn, &event.provider, order).await?
+                RechargeRef::ProviderOrder { order_id, receipt } => {
+                    match recharge::find_by_provider_order(&txn, &event.provider, order_id).await? {
+                        Some(found) => Some(found),
+                        None => match receipt {
+                            Some(id) => recharge::find(&txn, *id)
+                                .await?
+                                .filter(|r| r.provider == event.provider),
+                            None => None,
+                        },
+                    }
                 }
                 RechargeRef::Recharge(id) => recharge::find(&txn, *id)
                     .await?
@@ -171,7 +179,8 @@ pub async fn process_payment_event(state: &AppState, id: Uuid) -> anyhow::Result
                 Some(found) => {
                     let settled = recharge::settle_recharge(&txn, &found, &proof).await?;
                     let detail = match &settled {
-                        recharge::Settlement::Mismatch(detail) => Some(detail.clone()),
+                        recharge::Settlement::Mismatch(detail)
+                        | recharge::Settlement::SecondPayment(detail) => Some(detail.clone()),
                         _ => None,
                     };
                     (settled.outcome(), detail, Some(found.id))

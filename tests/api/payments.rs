@@ -581,3 +581,65 @@ async fn the_dev_checkout_page_is_served_in_development_only() {
     assert_eq!(hidden.status(), 404);
     assert_eq!(sandbox_hook.status(), 404, "no sandbox in production");
 }
+
+#[tokio::test]
+async fn a_payment_on_a_second_order_for_the_same_recharge_is_matched_by_its_receipt_and_credits_once()
+ {
+    let razorpay = FakeRazorpay::start().await;
+    let app = app_with(razorpay.env()).await;
+    let asha = app.customer("Asha").await;
+    let started = start_recharge(&app, &asha, 35_000).await;
+    // A retried order creation (its first answer lost) left a second order for the recharge.
+    let second: Value = reqwest::Client::new()
+        .post(format!("{}/v1/orders", razorpay.url))
+        .basic_auth(
+            crate::support::providers::RZP_KEY_ID,
+            Some(crate::support::providers::RZP_KEY_SECRET),
+        )
+        .json(&json!({ "amount": 35_000, "currency": "INR", "receipt": started["id"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let srv = server::start(&app).await;
+    let url = srv.url("/webhooks/payments/razorpay");
+
+    let paid_second = razorpay.pay(second["id"].as_str().unwrap(), true);
+    let body = razorpay.payment_event("order.paid", &paid_second);
+    deliver(&url, &body, &FakeRazorpay::headers(&body, &event_id())).await;
+    app.drain_jobs().await;
+    let paid_first = razorpay.pay(
+        started["checkout"]["providerOrderId"].as_str().unwrap(),
+        true,
+    );
+    let body = razorpay.payment_event("order.paid", &paid_first);
+    deliver(&url, &body, &FakeRazorpay::headers(&body, &event_id())).await;
+    app.drain_jobs().await;
+
+    assert_eq!(
+        status_of(&app, &started["id"]).await,
+        RechargeStatus::Succeeded
+    );
+    assert_eq!(balance(&app, &asha).await, 35_000);
+    assert_eq!(recharge_credits(&app, &asha).await, 1);
+    // The buyer paid twice: the second payment is flagged for a refund, not credited.
+    let admin = app.admin().await;
+    let review = app
+        .gql(
+            "{ unmatchedWebhookEvents(first: 5) { edges { node { outcome detail } } } }",
+            json!({}),
+            Some(&admin.access_token),
+        )
+        .await
+        .data("unmatchedWebhookEvents");
+    assert_eq!(review["edges"][0]["node"]["outcome"], "second_payment");
+    assert!(
+        review["edges"][0]["node"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(paid_first["id"].as_str().unwrap())
+    );
+    assert_ledger_sound(&app).await;
+}

@@ -101,8 +101,12 @@ pub struct PaymentProof {
 /// Which recharge an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RechargeRef {
-    /// The provider's order (Razorpay order, Stripe PaymentIntent) we stored on the recharge.
-    ProviderOrder(String),
+    /// The provider's order (Razorpay order, Stripe PaymentIntent) we stored on the recharge,
+    /// and the recharge id the order carries (Razorpay's `receipt`), if the event shows it.
+    ProviderOrder {
+        order_id: String,
+        receipt: Option<Uuid>,
+    },
     /// Our own recharge id (the sandbox's events).
     Recharge(Uuid),
 }

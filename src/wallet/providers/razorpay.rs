@@ -177,10 +177,18 @@ impl PaymentProvider for Razorpay {
             _ => payment["order_id"].as_str(),
         }
         .ok_or("the event names no order")?;
+        // A retried order creation may have made a second order for the same recharge: the
+        // receipt (our recharge id, on an order only we can create) still says whose it is.
+        let receipt = body["payload"]["order"]["entity"]["receipt"]
+            .as_str()
+            .and_then(|r| uuid::Uuid::parse_str(r).ok());
         let proof = payment_proof(payment, ProofSource::Webhook)
             .ok_or("the event's payment has no status, amount or currency we can read")?;
         Ok(PaymentEvent::Payment {
-            recharge: RechargeRef::ProviderOrder(order_id.to_owned()),
+            recharge: RechargeRef::ProviderOrder {
+                order_id: order_id.to_owned(),
+                receipt,
+            },
             proof,
         })
     }

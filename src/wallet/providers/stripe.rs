@@ -184,7 +184,12 @@ impl PaymentProvider for Stripe {
             proof.outcome = PaymentOutcome::Paid;
         }
         Ok(PaymentEvent::Payment {
-            recharge: RechargeRef::ProviderOrder(id.to_owned()),
+            recharge: RechargeRef::ProviderOrder {
+                order_id: id.to_owned(),
+                receipt: intent["metadata"]["recharge_id"]
+                    .as_str()
+                    .and_then(|r| uuid::Uuid::parse_str(r).ok()),
+            },
             proof,
         })
     }
