@@ -17,5 +17,4 @@ pub mod ledger;
 pub mod providers;
 pub mod recharge;
 /// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.
-pub mod stale;
 pub mod webhook;

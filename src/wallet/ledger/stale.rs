@@ -5,10 +5,13 @@
 //! happen (a release job that went DEAD, a bug), the money sits held and no balance check can
 //! see it, because the held balance still equals the sum of the open holds.
 
-use entity::jobs::{self, JobStatus};
+use entity::{
+    jobs::{self, JobStatus},
+    payouts,
+};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult, QueryFilter as _,
-    Statement,
+    Statement, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -151,11 +154,14 @@ async fn stale_payouts(conn: &impl ConnectionTrait) -> AppResult<Vec<StaleHold>>
         else {
             continue;
         };
-        let payout = PayoutRow::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            super::ledger::portable(backend, "SELECT id, status FROM payouts WHERE id = $1"),
-            [id.into()],
-        ))
+        let payout = PayoutRow::find_by_statement(
+            backend.build(
+                Query::select()
+                    .columns([payouts::Column::Id, payouts::Column::Status])
+                    .from(payouts::Entity)
+                    .and_where(payouts::Column::Id.eq(id)),
+            ),
+        )
         .one(conn)
         .await?;
         if let Some(payout) =
