@@ -16,7 +16,7 @@ pub fn registry() -> &'static Registry<AppState> {
         vendors::jobs::register(&mut registry);
         wallet::jobs::handlers::register(&mut registry);
         orders::jobs::handlers::register(&mut registry);
-        payouts::jobs::register(&mut registry);
+        payouts::jobs::handlers::register(&mut registry);
         notifications::jobs::register(&mut registry);
         reports::jobs::register(&mut registry);
         super::cleanup::register(&mut registry);

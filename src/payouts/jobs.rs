@@ -1,13 +1,13 @@
 //! Payout jobs: sending an approved payout to the payout provider, and acting on a stored
-//! payout webhook event.
+//! payout webhook event. The kinds are here (the services enqueue them); their handlers are in
+//! [`handlers`].
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{
-    AppState,
-    jobs::job::{Job, Registry},
-};
+use crate::jobs::job::Job;
+
+pub mod handlers;
 
 /// Sends an approved payout to the payout provider (RazorpayX).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,14 +27,4 @@ pub struct ProcessPayoutEvent {
 
 impl Job for ProcessPayoutEvent {
     const KIND: &'static str = "process_payout_event";
-}
-
-pub fn register(registry: &mut Registry<AppState>) {
-    registry
-        .handle(|state, job: SubmitPayout| async move {
-            super::provider::submit_job(&state, job.payout_id).await
-        })
-        .handle(|state, job: ProcessPayoutEvent| async move {
-            super::provider::process_payout_event(&state, job.event_id).await
-        });
 }

@@ -9,8 +9,6 @@
 
 pub mod escrow;
 pub mod graphql;
-/// `confirmRecharge`, `Recharge.checkout`, admin `unmatchedWebhookEvents`.
-pub mod graphql_payments;
 pub mod jobs;
 pub mod ledger;
 /// Payment and payout providers: sandbox, Razorpay, Stripe; manual, RazorpayX.

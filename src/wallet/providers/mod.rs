@@ -23,7 +23,10 @@ use entity::{payouts, recharges};
 use uuid::Uuid;
 
 use crate::{
-    config::{AppEnv, Config, PaymentProviderKind, PayoutProviderKind},
+    config::{
+        AppEnv, Config,
+        payments::{PaymentProviderKind, PayoutProviderKind},
+    },
     error::AppError,
 };
 

@@ -6,7 +6,8 @@ use async_graphql::{Context, ID, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{recharges, webhook_events};
 
-use super::{graphql::Recharge, ledger::CURRENCY, recharge, webhook};
+use super::Recharge;
+use crate::wallet::{ledger::CURRENCY, recharge, webhook};
 use crate::{
     AppState,
     error::AppResult,
@@ -33,7 +34,7 @@ impl RechargeCheckout {
     pub fn of(state: &AppState, recharge: &recharges::Model) -> Option<Self> {
         let order = recharge.provider_order_id.clone()?;
         let key_id = match recharge.provider.as_str() {
-            super::providers::razorpay::NAME => {
+            crate::wallet::providers::razorpay::NAME => {
                 state.providers.razorpay_key_id().map(str::to_owned)
             }
             _ => None,

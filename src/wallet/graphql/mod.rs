@@ -16,6 +16,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// `confirmRecharge`, `Recharge.checkout`, admin `unmatchedWebhookEvents`.
+pub mod payments;
+
 use super::{escrow, ledger, recharge};
 use crate::{
     error::AppResult,
@@ -297,11 +300,8 @@ impl Recharge {
 
     /// What the app needs to open the provider's payment page (null for the sandbox, which
     /// decides by itself).
-    async fn checkout(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Option<super::graphql_payments::RechargeCheckout> {
-        super::graphql_payments::RechargeCheckout::of(ctx.state(), &self.0)
+    async fn checkout(&self, ctx: &Context<'_>) -> Option<payments::RechargeCheckout> {
+        payments::RechargeCheckout::of(ctx.state(), &self.0)
     }
 
     /// When it was started.
