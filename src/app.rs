@@ -30,6 +30,8 @@ pub struct AppState {
     pub revocations: Arc<crate::auth::revoked::Revocations>,
     /// SQLite: WAL checkpoints in the background while this state lives (`db::checkpoint`).
     pub checkpoints: Option<Arc<db::checkpoint::Checkpointer>>,
+    /// The configured payment and payout providers.
+    pub providers: Arc<crate::wallet::providers::Providers>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let revocations = Arc::new(crate::auth::revoked::Revocations::default());
         crate::auth::revoked::Revocations::follow(&revocations, &pubsub);
+        let providers = Arc::new(crate::wallet::providers::Providers::from_config(&config)?);
         Ok(Self {
             revocations,
             placements: PlacementQueue::new(db.clone()),
@@ -68,6 +71,7 @@ impl AppState {
             checkpoints: db::checkpoint::Checkpointer::start(&config.database_url).map(Arc::new),
             config: Arc::new(config),
             jobs_wakeup: Arc::new(Notify::new()),
+            providers,
         })
     }
 

@@ -21,6 +21,7 @@ pub mod order_items;
 pub mod order_status_history;
 pub mod orders;
 pub mod otp_challenges;
+pub mod payout_accounts;
 pub mod payouts;
 pub mod product_images;
 pub mod product_purchases;

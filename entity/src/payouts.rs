@@ -1,6 +1,7 @@
 //! `payouts`: a vendor's request to be paid its earnings. While REQUESTED or APPROVED the amount
-//! sits in the vendor's payout-held ledger account; REJECTED returns it to earnings, PAID sends
-//! it to the payment provider.
+//! sits in the vendor's payout-held ledger account, and while PROCESSING (sent to RazorpayX);
+//! REJECTED returns it to earnings, PAID sends it to the payment provider, REVERSED (the provider
+//! failed, rejected or reversed it) returns it to earnings.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +16,10 @@ pub enum PayoutStatus {
     Rejected,
     #[sea_orm(string_value = "PAID")]
     Paid,
+    #[sea_orm(string_value = "PROCESSING")]
+    Processing,
+    #[sea_orm(string_value = "REVERSED")]
+    Reversed,
 }
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -36,6 +41,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub decided_at: Option<DateTimeUtc>,
     pub paid_at: Option<DateTimeUtc>,
+    /// The provider's payout id (RazorpayX `pout_…`) once it was sent.
+    pub provider_payout_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,14 @@ pub struct Model {
     /// Unique per user.
     pub idempotency_key: String,
     pub failure_reason: Option<String>,
+    /// The provider's order for this recharge: a Razorpay order id or a Stripe PaymentIntent id.
+    pub provider_order_id: Option<String>,
+    /// The provider's payment that settled it.
+    pub provider_payment_id: Option<String>,
+    /// Stripe's PaymentIntent client secret, handed to the app that opens the payment sheet.
+    pub client_secret: Option<String>,
+    /// When it became SUCCEEDED or FAILED.
+    pub settled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

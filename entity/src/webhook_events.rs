@@ -1,5 +1,7 @@
-//! `webhook_events`: every payment-provider event processed, keyed by (provider, event id), so a
-//! redelivered event is recognised and does nothing.
+//! `webhook_events`: every verified provider event, stored by (provider, event id) before it is
+//! acted on, so a redelivered event is recognised and does nothing. The job that processes it
+//! writes its `outcome`; an event that matched nothing (or whose amount or currency differed) is
+//! kept for an admin to review.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,9 +13,17 @@ pub struct Model {
     pub provider: String,
     pub event_id: String,
     pub event_type: String,
-    /// What processing it did: `credited`, `failed`, `unknown_recharge`, …
+    /// What processing it did: `received` (not yet processed), `credited`, `failed`,
+    /// `already_settled`, `ignored`, and for review `unmatched` or `mismatch`.
     pub outcome: String,
     pub received_at: DateTimeUtc,
+    /// The raw body as the provider signed it.
+    pub payload: Option<String>,
+    /// What an admin should know (why it matched nothing, which amounts differed).
+    pub detail: Option<String>,
+    /// The recharge or payout it was about, when it matched one.
+    pub subject_id: Option<Uuid>,
+    pub processed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 //! is documented in `.env.example`; the defaults give the embedded mode (SQLite file, in-process
 //! pub/sub, mail written to files). A bad value stops start-up with a message naming the variable.
 
+pub mod payments;
 pub mod rate_limits;
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
@@ -133,6 +134,9 @@ pub struct Config {
     /// `ADMIN_SESSION_MAX_HOURS`: a console session ends this long after sign-in, however
     /// active (default 12).
     pub admin_session_max: Duration,
+    /// Payment and payout providers (`PAYMENT_PROVIDER`, `RAZORPAY_*`, `STRIPE_*`,
+    /// `PAYOUT_PROVIDER`, `RAZORPAYX_ACCOUNT_NUMBER`, `RECONCILE_AFTER_MINUTES`, …).
+    pub payments: payments::PaymentsConfig,
 }
 
 impl fmt::Debug for Config {
@@ -147,6 +151,8 @@ impl fmt::Debug for Config {
             .field("mail_dir", &self.mail_dir)
             .field("media_dir", &self.media_dir)
             .field("run_worker", &self.run_worker)
+            .field("payment_provider", &self.payments.provider)
+            .field("payout_provider", &self.payments.payout_provider)
             .finish_non_exhaustive()
     }
 }
@@ -307,6 +313,7 @@ impl Config {
             admin_session_max: Duration::from_secs(
                 3600 * parse::<u64>(&get, "ADMIN_SESSION_MAX_HOURS", "12")?.max(1),
             ),
+            payments: payments::PaymentsConfig::from_lookup(&get, app_env)?,
         };
         // Metrics name every route and operation and show the load: not for the public.
         if config.app_env == AppEnv::Production
@@ -403,6 +410,10 @@ mod tests {
             ("APP_ENV", "production"),
             ("JWT_SECRET", secret),
             ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
+            ("PAYMENT_PROVIDER", "razorpay"),
+            ("RAZORPAY_KEY_ID", "rzp_live_id"),
+            ("RAZORPAY_KEY_SECRET", "a-key-secret"),
+            ("RAZORPAY_WEBHOOK_SECRET", "a-razorpay-webhook-secret"),
         ];
         let err = config(&base).err();
         assert_eq!(err.map(|e| e.var), Some("METRICS_TOKEN"));
@@ -422,9 +433,42 @@ mod tests {
             ("JWT_SECRET", "a-production-secret-of-enough-length-123"),
             ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
             ("METRICS_TOKEN", "scrape-me"),
+            ("PAYMENT_PROVIDER", "razorpay"),
+            ("RAZORPAY_KEY_ID", "rzp_live_id"),
+            ("RAZORPAY_KEY_SECRET", "a-key-secret"),
+            ("RAZORPAY_WEBHOOK_SECRET", "a-razorpay-webhook-secret"),
         ];
         all.extend_from_slice(vars);
         config(&all)
+    }
+
+    #[test]
+    fn production_refuses_the_sandbox_and_a_provider_without_its_keys() {
+        let sandbox = production(&[("PAYMENT_PROVIDER", "sandbox")]).err();
+        assert_eq!(sandbox.map(|e| e.var), Some("PAYMENT_PROVIDER"));
+        let stripe = production(&[("PAYMENT_PROVIDER", "stripe")]).err();
+        assert_eq!(stripe.map(|e| e.var), Some("STRIPE_SECRET_KEY"));
+        let stripe = production(&[
+            ("PAYMENT_PROVIDER", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_live_x"),
+        ])
+        .err();
+        assert_eq!(stripe.map(|e| e.var), Some("STRIPE_WEBHOOK_SECRET"));
+        let payouts = production(&[("PAYOUT_PROVIDER", "razorpayx")]).err();
+        assert_eq!(payouts.map(|e| e.var), Some("RAZORPAYX_ACCOUNT_NUMBER"));
+        let dev = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            dev.payments.provider,
+            payments::PaymentProviderKind::Sandbox
+        );
+    }
+
+    #[test]
+    fn provider_secrets_never_reach_debug_output() {
+        let config = production(&[("RAZORPAY_KEY_SECRET", "hunter2-key-secret")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

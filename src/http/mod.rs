@@ -6,6 +6,7 @@
 
 pub mod admin;
 mod auth;
+mod dev_checkout;
 mod graphql;
 mod health;
 mod media;
@@ -71,7 +72,12 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/webhooks/payments/{provider}",
             axum::routing::post(webhooks::payment),
-        );
+        )
+        .route(
+            "/webhooks/payouts/{provider}",
+            axum::routing::post(webhooks::payout),
+        )
+        .route("/dev/checkout", get(dev_checkout::page));
     // With a listener of its own (`METRICS_BIND_ADDR`), `/metrics` is not on the public one.
     // The operators' console (`/admin`): its own cookie sessions, the same services.
     routes = routes.merge(admin::router(&state.app.config));

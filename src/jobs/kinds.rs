@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::job::Registry;
-use crate::{AppState, auth, notifications, orders, reports, vendors, wallet};
+use crate::{AppState, auth, notifications, orders, payouts, reports, vendors, wallet};
 
 /// The registry of every job kind and recurring job.
 pub fn registry() -> &'static Registry<AppState> {
@@ -16,6 +16,7 @@ pub fn registry() -> &'static Registry<AppState> {
         vendors::jobs::register(&mut registry);
         wallet::jobs::handlers::register(&mut registry);
         orders::jobs::handlers::register(&mut registry);
+        payouts::jobs::handlers::register(&mut registry);
         notifications::jobs::register(&mut registry);
         reports::jobs::register(&mut registry);
         super::cleanup::register(&mut registry);
@@ -42,6 +43,10 @@ mod tests {
             "cleanup_expired_sessions",
             "generate_daily_report",
             "send_notification",
+            "process_payment_event",
+            "reconcile_recharges",
+            "submit_payout",
+            "process_payout_event",
         ] {
             assert!(registry.knows(kind), "{kind} has no handler");
         }
@@ -49,6 +54,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "reconcile_recharges",
                 "auto_release_delivered",
                 "generate_daily_report",
                 "cleanup_expired_sessions"

@@ -6,12 +6,12 @@ use sea_orm::TransactionTrait as _;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::service;
+use super::{provider, service};
 use crate::{
     AppState,
     audit::{self, Entry},
     auth::Viewer,
-    error::AppResult,
+    error::{AppError, AppResult},
 };
 
 /// The status as the API spells it.
@@ -21,6 +21,8 @@ pub fn status_name(status: PayoutStatus) -> &'static str {
         PayoutStatus::Approved => "APPROVED",
         PayoutStatus::Rejected => "REJECTED",
         PayoutStatus::Paid => "PAID",
+        PayoutStatus::Processing => "PROCESSING",
+        PayoutStatus::Reversed => "REVERSED",
     }
 }
 
@@ -41,9 +43,13 @@ pub async fn approve(state: &AppState, actor: Viewer, id: Uuid) -> AppResult<pay
     let txn = state.db.begin().await?;
     let before = service::find(&txn, id).await?;
     let payout = service::approve(&txn, id).await?;
+    let automatic = provider::queue_send(state, &txn, &payout).await?;
     audit::record(&txn, entry(actor, "payout.approve", &before, &payout)).await?;
     txn.commit().await?;
     state.wake_worker();
+    if automatic {
+        return Ok(provider::send_now(state, payout).await);
+    }
     Ok(payout)
 }
 
@@ -75,6 +81,11 @@ pub async fn mark_paid(
     id: Uuid,
     reference: &str,
 ) -> AppResult<payouts::Model> {
+    if state.providers.payouts().is_automatic() {
+        return Err(AppError::InvalidTransition(
+            "payouts go through the payout provider; its webhook marks them paid".into(),
+        ));
+    }
     let txn = state.db.begin().await?;
     let before = service::find(&txn, id).await?;
     let payout = service::mark_paid(&txn, id, reference).await?;

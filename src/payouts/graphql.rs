@@ -1,10 +1,14 @@
-//! `requestPayout`, `payouts`; admin `approvePayout`, `rejectPayout`, `markPayoutPaid`.
+//! `requestPayout`, `payouts`, `setPayoutAccount`, `payoutAccount`; admin `approvePayout`,
+//! `rejectPayout`, `markPayoutPaid`.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::payouts::{self, PayoutStatus as StatusModel};
+use entity::{
+    payout_accounts::{self, PayoutAccountKind as AccountKindModel},
+    payouts::{self, PayoutStatus as StatusModel},
+};
 
-use super::service;
+use super::{accounts, service};
 use crate::{
     error::AppResult,
     graphql::{
@@ -27,6 +31,10 @@ pub enum PayoutStatus {
     Rejected,
     /// Paid out to the vendor.
     Paid,
+    /// Sent to the payout provider; waiting for it to reach the account.
+    Processing,
+    /// The provider failed, rejected or reversed it; the amount is back in the vendor's earnings.
+    Reversed,
 }
 
 impl From<StatusModel> for PayoutStatus {
@@ -36,6 +44,8 @@ impl From<StatusModel> for PayoutStatus {
             StatusModel::Approved => Self::Approved,
             StatusModel::Rejected => Self::Rejected,
             StatusModel::Paid => Self::Paid,
+            StatusModel::Processing => Self::Processing,
+            StatusModel::Reversed => Self::Reversed,
         }
     }
 }
@@ -47,6 +57,8 @@ impl From<PayoutStatus> for StatusModel {
             PayoutStatus::Approved => Self::Approved,
             PayoutStatus::Rejected => Self::Rejected,
             PayoutStatus::Paid => Self::Paid,
+            PayoutStatus::Processing => Self::Processing,
+            PayoutStatus::Reversed => Self::Reversed,
         }
     }
 }
@@ -56,10 +68,12 @@ pub struct Payout(pub payouts::Model);
 
 #[Object]
 impl Payout {
+    /// The payout's id (RazorpayX's `reference_id`).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The vendor being paid.
     async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Option<Vendor>> {
         Ok(ctx
             .loader()
@@ -78,6 +92,7 @@ impl Payout {
         Money::inr(self.0.amount)
     }
 
+    /// REQUESTED → APPROVED → (PROCESSING →) PAID | REVERSED; or REJECTED.
     async fn status(&self) -> PayoutStatus {
         self.0.status.into()
     }
@@ -92,6 +107,7 @@ impl Payout {
         self.0.reference.as_deref()
     }
 
+    /// When the vendor asked.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -101,6 +117,7 @@ impl Payout {
         self.0.decided_at
     }
 
+    /// When it was paid.
     async fn paid_at(&self) -> Option<DateTime<Utc>> {
         self.0.paid_at
     }
@@ -115,11 +132,86 @@ pub struct PayoutInput {
     pub idempotency_key: String,
 }
 
+/// Where a user is paid: a UPI VPA, or a bank account. Give `vpa` alone, or `accountNumber`,
+/// `ifsc` and `holderName` together.
+#[derive(InputObject)]
+pub struct PayoutAccountInput {
+    /// A UPI VPA, like `name@okbank`.
+    pub vpa: Option<String>,
+    /// 9 to 18 digits.
+    pub account_number: Option<String>,
+    /// The branch's IFSC, like `HDFC0001234`.
+    pub ifsc: Option<String>,
+    /// The name on the bank account.
+    pub holder_name: Option<String>,
+}
+
+/// Which kind of payout account.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum PayoutAccountKind {
+    /// A UPI VPA.
+    Vpa,
+    /// A bank account (IMPS or NEFT).
+    Bank,
+}
+
+/// Where a user is paid.
+pub struct PayoutAccount(pub payout_accounts::Model);
+
+#[Object]
+impl PayoutAccount {
+    /// The account's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// VPA or BANK.
+    async fn kind(&self) -> PayoutAccountKind {
+        match self.0.kind {
+            AccountKindModel::Vpa => PayoutAccountKind::Vpa,
+            AccountKindModel::Bank => PayoutAccountKind::Bank,
+        }
+    }
+
+    /// The UPI VPA (VPA accounts).
+    async fn vpa(&self) -> Option<&str> {
+        self.0.vpa.as_deref()
+    }
+
+    /// The last four digits of the account number (bank accounts); the rest is not kept.
+    async fn account_number_last4(&self) -> Option<&str> {
+        self.0.account_number_last4.as_deref()
+    }
+
+    /// The branch's IFSC (bank accounts).
+    async fn ifsc(&self) -> Option<&str> {
+        self.0.ifsc.as_deref()
+    }
+
+    /// The name on the bank account.
+    async fn holder_name(&self) -> Option<&str> {
+        self.0.holder_name.as_deref()
+    }
+
+    /// When the payout provider accepted the account (null with manual payouts).
+    async fn verified_at(&self) -> Option<DateTime<Utc>> {
+        self.0.verified_at
+    }
+}
+
 #[derive(Default)]
 pub struct PayoutsQuery;
 
 #[Object]
 impl PayoutsQuery {
+    /// The signed-in user's payout account, if one is set.
+    async fn payout_account(&self, ctx: &Context<'_>) -> AppResult<Option<PayoutAccount>> {
+        let viewer = ctx.viewer()?;
+        Ok(accounts::find(&ctx.state().db, viewer.user_id)
+            .await?
+            .map(PayoutAccount))
+    }
+
     /// Payouts, newest first: a vendor's own, or (admins) everyone's.
     async fn payouts(
         &self,
@@ -166,12 +258,33 @@ impl PayoutsMutation {
         Ok(Payout(payout))
     }
 
-    /// Admin: approves a requested payout.
+    /// Admin: approves a requested payout. With RazorpayX payouts it is sent at once and
+    /// becomes PROCESSING (the vendor needs a payout account); the provider's webhook then
+    /// makes it PAID or REVERSED.
     async fn approve_payout(&self, ctx: &Context<'_>, id: ID) -> AppResult<Payout> {
         let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;
         let payout = super::admin::approve(ctx.state(), actor, id).await?;
         Ok(Payout(payout))
+    }
+
+    /// Sets where the signed-in user is paid: a UPI VPA, or a bank account (account number,
+    /// IFSC, holder name). Replaces the previous one.
+    async fn set_payout_account(
+        &self,
+        ctx: &Context<'_>,
+        input: PayoutAccountInput,
+    ) -> AppResult<PayoutAccount> {
+        let viewer = ctx.viewer()?;
+        let request = accounts::PayoutAccountRequest {
+            vpa: input.vpa,
+            account_number: input.account_number,
+            ifsc: input.ifsc,
+            holder_name: input.holder_name,
+        };
+        Ok(PayoutAccount(
+            accounts::set(ctx.state(), viewer.user_id, &request).await?,
+        ))
     }
 
     /// Admin: rejects a requested or approved payout; the amount returns to the vendor's

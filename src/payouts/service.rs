@@ -1,6 +1,6 @@
 //! Payout rules: request (earnings → payout-held), approve, reject (payout-held → earnings),
 //! mark paid (payout-held → provider clearing). Status changes are conditional updates, so a
-//! payout is settled once.
+//! payout is settled once. Payouts sent through a provider (RazorpayX) are in [`super::provider`].
 
 use chrono::{SubsecRound as _, Utc};
 use entity::{
@@ -136,6 +136,7 @@ async fn request_in(
         updated_at: now,
         decided_at: None,
         paid_at: None,
+        provider_payout_id: None,
     };
     payouts::Entity::insert(payouts::ActiveModel::from(payout.clone()))
         .exec_without_returning(conn)
@@ -187,10 +188,12 @@ fn status_name(status: PayoutStatus) -> &'static str {
         PayoutStatus::Approved => "APPROVED",
         PayoutStatus::Rejected => "REJECTED",
         PayoutStatus::Paid => "PAID",
+        PayoutStatus::Processing => "PROCESSING",
+        PayoutStatus::Reversed => "REVERSED",
     }
 }
 
-async fn tell_vendor(
+pub(crate) async fn tell_vendor(
     conn: &impl ConnectionTrait,
     payout: &payouts::Model,
     kind: &str,

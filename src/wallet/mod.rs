@@ -12,6 +12,8 @@ pub mod escrow;
 pub mod graphql;
 pub mod jobs;
 pub mod ledger;
+/// Payment and payout providers: sandbox, Razorpay, Stripe; manual, RazorpayX.
+pub mod providers;
 pub mod recharge;
 /// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.
 pub mod webhook;

@@ -1,138 +1,213 @@
-//! Payment-provider webhooks: `POST /webhooks/payments/{provider}` with the raw JSON body signed
-//! as `X-Signature: <hex HMAC-SHA256(PAYMENT_WEBHOOK_SECRET, body)>`. Events are recorded by
-//! (provider, event id) in the same transaction as their effect, so a redelivered event does
-//! nothing, however often it comes.
-//!
-//! Body: `{"id": "evt_1", "type": "payment.succeeded" | "payment.failed",
-//!         "data": {"rechargeId": "<uuid>", "amount": 50000, "reason": "…"}}`
+//! Provider webhooks, in two steps. [`receive`] verifies a delivery on its raw body, stores it
+//! by (provider, event id) and queues its processing, all before answering, so the provider gets
+//! its 2xx at once and a redelivered event is recognised (the unique index) and changes nothing.
+//! The job ([`process_payment_event`] here, `payouts::webhook` for payouts) then acts on it and
+//! writes its outcome in the same transaction as the effect. Events that matched no recharge,
+//! whose amount or currency differed, or that paid a settled recharge again, keep their outcome
+//! (`unmatched`, `mismatch`, `second_payment`) and detail for an admin to review ([`unmatched`]).
 
 use chrono::Utc;
 use entity::webhook_events;
-use hmac::{Hmac, Mac as _};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait, QueryFilter, TransactionTrait as _,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait as _, sea_query::Expr,
 };
-use serde::Deserialize;
-use sha2::Sha256;
 use uuid::Uuid;
 
-use super::recharge;
-use crate::{AppState, error::AppResult};
+use super::{
+    providers::{Delivery, PaymentEvent, RechargeRef, Rejection, VerifiedEvent},
+    recharge,
+};
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+    jobs::{job::Queued, queue},
+    paging::{Cursor, Page},
+};
 
-#[derive(Debug, Deserialize)]
-struct Event {
-    id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    data: EventData,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventData {
-    recharge_id: Uuid,
-    amount: i64,
-    reason: Option<String>,
-}
+/// Outcome of an event stored and not yet processed.
+pub const RECEIVED: &str = "received";
+/// Outcomes an admin should look at.
+pub const FOR_REVIEW: [&str; 3] = ["unmatched", "mismatch", "second_payment"];
 
 /// What the endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WebhookOutcome {
-    /// The signature did not match: 401, nothing done.
+pub enum Receipt {
+    /// No such rail is configured here: 404.
+    NotConfigured,
+    /// The signature did not verify: 401, nothing stored.
     BadSignature,
-    /// Not an event we understand: 400, nothing done.
-    Malformed,
-    /// Accepted (200); the string says what it did.
-    Accepted(&'static str),
+    /// Signed but unreadable: 400, nothing stored.
+    Malformed(String),
+    /// Stored and queued (200); `duplicate` when it had been received before.
+    Accepted { duplicate: bool },
 }
 
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(body);
-            hex::encode(mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
-    }
-}
-
-fn signature_ok(secret: &str, body: &[u8], signature: Option<&str>) -> bool {
-    let Some(given) = signature.and_then(|s| hex::decode(s.trim()).ok()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&given).is_ok()
-}
-
-pub async fn handle(
+/// Verifies `delivery` with `verify`, then stores the event and queues `job(stored id)` (the
+/// domain's job that acts on it) in one transaction.
+pub async fn receive(
     state: &AppState,
     provider: &str,
-    body: &[u8],
-    signature: Option<&str>,
-) -> AppResult<WebhookOutcome> {
-    if !signature_ok(&state.config.payment_webhook_secret, body, signature) {
-        tracing::warn!(%provider, "payment webhook with a bad signature refused");
-        return Ok(WebhookOutcome::BadSignature);
-    }
-    let Ok(event) = serde_json::from_slice::<Event>(body) else {
-        return Ok(WebhookOutcome::Malformed);
+    job: impl FnOnce(Uuid) -> serde_json::Result<Queued>,
+    delivery: &Delivery<'_>,
+    verify: impl FnOnce(&Delivery<'_>) -> Result<VerifiedEvent, Rejection>,
+) -> AppResult<Receipt> {
+    let event = match verify(delivery) {
+        Ok(event) => event,
+        Err(Rejection::BadSignature) => {
+            tracing::warn!(%provider, "webhook with a bad signature refused");
+            return Ok(Receipt::BadSignature);
+        }
+        Err(Rejection::Malformed(why)) => {
+            tracing::warn!(%provider, %why, "signed webhook we cannot read");
+            return Ok(Receipt::Malformed(why));
+        }
     };
+    if event.event_id.len() > 255 || event.event_type.len() > 255 {
+        return Ok(Receipt::Malformed("event id or type too long".into()));
+    }
+    let Ok(payload) = String::from_utf8(delivery.body.to_vec()) else {
+        return Ok(Receipt::Malformed("the body is not UTF-8".into()));
+    };
+    let id = crate::db::new_id();
     let txn = state.db.begin().await?;
-    let seen = webhook_events::Entity::find()
-        .filter(webhook_events::Column::Provider.eq(provider))
-        .filter(webhook_events::Column::EventId.eq(event.id.as_str()))
-        .one(&txn)
-        .await?;
-    if seen.is_some() {
-        return Ok(WebhookOutcome::Accepted("duplicate"));
-    }
-    let outcome = match recharge::find(&txn, event.data.recharge_id).await? {
-        None => {
-            tracing::warn!(%provider, event = %event.id, recharge = %event.data.recharge_id, "webhook for an unknown recharge; acknowledged without a credit");
-            "unknown_recharge"
-        }
-        Some(found) if found.amount != event.data.amount || found.provider != provider => {
-            tracing::error!(%provider, event = %event.id, recharge = %found.id, "webhook amount or provider does not match the recharge; not credited");
-            "mismatch"
-        }
-        Some(found) => match event.kind.as_str() {
-            "payment.succeeded" => {
-                if recharge::succeed(&txn, found.id).await? {
-                    "credited"
-                } else {
-                    "already_settled"
-                }
-            }
-            "payment.failed" => {
-                let reason = event
-                    .data
-                    .reason
-                    .as_deref()
-                    .unwrap_or("declined by the provider");
-                if recharge::fail(&txn, found.id, reason).await? {
-                    "failed"
-                } else {
-                    "already_settled"
-                }
-            }
-            _ => "ignored",
-        },
-    };
-    // Recording the event in the same transaction: a concurrent redelivery loses on the
-    // unique (provider, event id) index and its effects roll back with it.
-    webhook_events::Entity::insert(webhook_events::ActiveModel {
-        id: Set(crate::db::new_id()),
+    let inserted = webhook_events::Entity::insert(webhook_events::ActiveModel {
+        id: Set(id),
         provider: Set(provider.to_owned()),
-        event_id: Set(event.id.clone()),
-        event_type: Set(event.kind.clone()),
-        outcome: Set(outcome.to_owned()),
+        event_id: Set(event.event_id.clone()),
+        event_type: Set(event.event_type.clone()),
+        outcome: Set(RECEIVED.to_owned()),
         received_at: Set(Utc::now()),
+        payload: Set(Some(payload)),
+        detail: Set(None),
+        subject_id: Set(None),
+        processed_at: Set(None),
     })
+    .on_conflict_do_nothing_on([
+        webhook_events::Column::Provider,
+        webhook_events::Column::EventId,
+    ])
     .exec_without_returning(&txn)
     .await?;
+    if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+        txn.rollback().await?;
+        tracing::info!(%provider, event = %event.event_id, "duplicate webhook acknowledged");
+        return Ok(Receipt::Accepted { duplicate: true });
+    }
+    let queued = job(id).map_err(AppError::internal)?;
+    queue::enqueue_queued(&txn, queued, Utc::now()).await?;
     txn.commit().await?;
-    Ok(WebhookOutcome::Accepted(outcome))
+    state.wake_worker();
+    tracing::info!(%provider, event = %event.event_id, kind = %event.event_type, "webhook stored");
+    Ok(Receipt::Accepted { duplicate: false })
+}
+
+/// A stored event not processed yet; None once it has been.
+pub async fn pending_event(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<webhook_events::Model>> {
+    Ok(webhook_events::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|e| e.processed_at.is_none()))
+}
+
+/// Records what processing an event did, once: false (and the caller rolls back) when another
+/// run got there first.
+pub async fn record_outcome(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    outcome: &str,
+    detail: Option<String>,
+    subject_id: Option<Uuid>,
+) -> AppResult<bool> {
+    let updated = webhook_events::Entity::update_many()
+        .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
+        .col_expr(webhook_events::Column::Detail, Expr::value(detail))
+        .col_expr(webhook_events::Column::SubjectId, Expr::value(subject_id))
+        .col_expr(webhook_events::Column::ProcessedAt, Expr::value(Utc::now()))
+        .filter(webhook_events::Column::Id.eq(id))
+        .filter(webhook_events::Column::ProcessedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// The `process_payment_event` job: settles the recharge a stored payment event proves.
+pub async fn process_payment_event(state: &AppState, id: Uuid) -> anyhow::Result<()> {
+    let Some(event) = pending_event(&state.db, id).await? else {
+        return Ok(());
+    };
+    let Some(provider) = state.providers.payment(&event.provider) else {
+        anyhow::bail!(
+            "webhook event {id}: provider {} is not configured",
+            event.provider
+        );
+    };
+    let body = event.payload.as_deref().unwrap_or_default().as_bytes();
+    let txn = state.db.begin().await?;
+    let (outcome, detail, subject) = match provider.parse_event(&event.event_type, body) {
+        Err(why) => ("unmatched", Some(format!("unreadable event: {why}")), None),
+        Ok(PaymentEvent::Ignored) => ("ignored", None, None),
+        Ok(PaymentEvent::Payment { recharge, proof }) => {
+            let found = match &recharge {
+                RechargeRef::ProviderOrder { order_id, receipt } => {
+                    match recharge::find_by_provider_order(&txn, &event.provider, order_id).await? {
+                        Some(found) => Some(found),
+                        None => match receipt {
+                            Some(id) => recharge::find(&txn, *id)
+                                .await?
+                                .filter(|r| r.provider == event.provider),
+                            None => None,
+                        },
+                    }
+                }
+                RechargeRef::Recharge(id) => recharge::find(&txn, *id)
+                    .await?
+                    .filter(|r| r.provider == event.provider),
+            };
+            match found {
+                None => {
+                    tracing::warn!(provider = %event.provider, event = %event.event_id, ?recharge, "webhook for no recharge of ours; kept for review");
+                    (
+                        "unmatched",
+                        Some(format!("no recharge matches {recharge:?}")),
+                        None,
+                    )
+                }
+                Some(found) => {
+                    let settled = recharge::settle_recharge(&txn, &found, &proof).await?;
+                    let detail = match &settled {
+                        recharge::Settlement::Mismatch(detail)
+                        | recharge::Settlement::SecondPayment(detail) => Some(detail.clone()),
+                        _ => None,
+                    };
+                    (settled.outcome(), detail, Some(found.id))
+                }
+            }
+        }
+    };
+    if !record_outcome(&txn, id, outcome, detail, subject).await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    txn.commit().await?;
+    tracing::info!(provider = %event.provider, event = %event.event_id, %outcome, "webhook processed");
+    Ok(())
+}
+
+/// A page of the events an admin should review, newest first, and how many there are.
+pub async fn unmatched(
+    conn: &impl ConnectionTrait,
+    page: &Page<Cursor>,
+) -> AppResult<(Vec<webhook_events::Model>, i64)> {
+    crate::paging::newest_first::<webhook_events::Entity>(
+        conn,
+        Condition::all().add(webhook_events::Column::Outcome.is_in(FOR_REVIEW)),
+        webhook_events::Column::ReceivedAt,
+        webhook_events::Column::Id,
+        page,
+    )
+    .await
 }

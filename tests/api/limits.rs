@@ -196,6 +196,11 @@ async fn field_suggestions_are_given_in_development_but_not_in_production() {
         ("APP_ENV", "production"),
         ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret-for-the-test"),
         ("METRICS_TOKEN", "a-metrics-token-for-the-test"),
+        // Production refuses the sandbox.
+        ("PAYMENT_PROVIDER", "razorpay"),
+        ("RAZORPAY_KEY_ID", "rzp_test_id"),
+        ("RAZORPAY_KEY_SECRET", "rzp-test-secret"),
+        ("RAZORPAY_WEBHOOK_SECRET", "rzp-test-webhook-secret"),
     ])
     .await;
     let typo = "{ walet { id } }";

@@ -200,6 +200,10 @@ async fn in_production_the_server_serves_metrics_on_its_own_listener() {
             ("APP_ENV", "production"),
             ("PAYMENT_WEBHOOK_SECRET", "a-webhook-secret"),
             ("METRICS_BIND_ADDR", &metrics_addr),
+            ("PAYMENT_PROVIDER", "razorpay"),
+            ("RAZORPAY_KEY_ID", "rzp_test_id"),
+            ("RAZORPAY_KEY_SECRET", "rzp-test-secret"),
+            ("RAZORPAY_WEBHOOK_SECRET", "rzp-test-webhook-secret"),
         ],
     )
     .await;

@@ -125,6 +125,10 @@ fn spawn_kabaadwala(app: &TestApp, name: &str, args: &[&str], port: Option<u16>)
         // As .env.production.example runs them.
         .env("APP_ENV", "production")
         .env("PAYMENT_WEBHOOK_SECRET", "test-webhook-secret")
+        .env("PAYMENT_PROVIDER", "razorpay")
+        .env("RAZORPAY_KEY_ID", "rzp_test_id")
+        .env("RAZORPAY_KEY_SECRET", "rzp-test-secret")
+        .env("RAZORPAY_WEBHOOK_SECRET", "rzp-test-webhook-secret")
         .env("METRICS_TOKEN", METRICS_TOKEN)
         .env("TRUST_PROXY", "true")
         // Per client IP; the fleet counts in Redis, under this test's own keys.

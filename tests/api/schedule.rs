@@ -95,7 +95,8 @@ async fn the_daily_report_slot_covers_the_previous_utc_day() {
 
 #[tokio::test]
 async fn a_schedule_set_to_off_is_not_registered() {
-    let app = TestApp::with_env(&[("SCHEDULE_CLEANUP", "off")]).await;
+    let app =
+        TestApp::with_env(&[("SCHEDULE_CLEANUP", "off"), ("SCHEDULE_RECONCILE", "off")]).await;
     let names: Vec<_> = schedule::schedules(&app.state.config)
         .unwrap()
         .into_iter()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use entity::ledger_accounts::AccountKind;
-use kabaadwala::wallet::{escrow, ledger, webhook};
+use kabaadwala::wallet::{escrow, ledger};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -543,16 +543,16 @@ async fn a_randomized_concurrent_run_keeps_every_invariant() {
 }
 
 mod webhooks {
+    //! The sandbox's webhook (development only): signed with PAYMENT_WEBHOOK_SECRET, stored,
+    //! answered at once, processed by the job queue.
+
     use super::*;
+    use kabaadwala::wallet::providers::sandbox;
 
     async fn post(app: &TestApp, body: &Value, signature: Option<String>) -> (u16, Value) {
-        let router = kabaadwala::http::router(app.state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        tokio::spawn(kabaadwala::http::serve(listener, router, shutdown.clone()));
+        let server = crate::support::server::start(app).await;
         let mut request = reqwest::Client::new()
-            .post(format!("http://{addr}/webhooks/payments/sandbox"))
+            .post(server.url("/webhooks/payments/sandbox"))
             .body(serde_json::to_vec(body).unwrap());
         if let Some(signature) = signature {
             request = request.header("x-signature", signature);
@@ -560,15 +560,24 @@ mod webhooks {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let json = response.json().await.unwrap_or(Value::Null);
-        shutdown.cancel();
         (status, json)
     }
 
     fn signed(app: &TestApp, body: &Value) -> Option<String> {
-        Some(webhook::sign(
+        Some(sandbox::sign(
             &app.state.config.payment_webhook_secret,
             &serde_json::to_vec(body).unwrap(),
         ))
+    }
+
+    async fn outcome(app: &TestApp, event_id: &str) -> String {
+        entity::webhook_events::Entity::find()
+            .filter(entity::webhook_events::Column::EventId.eq(event_id))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .map(|e| e.outcome)
+            .unwrap_or_default()
     }
 
     #[tokio::test]
@@ -582,13 +591,15 @@ mod webhooks {
 
         let first = post(&app, &event, signed(&app, &event)).await;
         let again = post(&app, &event, signed(&app, &event)).await;
-        app.drain_jobs().await; // the sandbox job finds it settled already
+        app.drain_jobs().await;
 
         assert_eq!(
             first,
-            (200, json!({ "received": true, "outcome": "credited" }))
+            (200, json!({ "received": true, "duplicate": false }))
         );
-        assert_eq!(again.1["outcome"], "duplicate");
+        assert_eq!(again, (200, json!({ "received": true, "duplicate": true })));
+        // The sandbox's own job and the event are two proofs of one payment: one credit.
+        assert!(["credited", "already_settled"].contains(&outcome(&app, "evt_1").await.as_str()));
         assert_eq!(wallet(&app, &asha).await["availableBalance"], 25_000);
         assert_ledger_sound(&app).await;
     }
@@ -607,18 +618,20 @@ mod webhooks {
 
         assert_eq!(forged.0, 401);
         assert_eq!(unsigned.0, 401);
+        assert_eq!(outcome(&app, "evt_2").await, "", "nothing stored");
         assert_eq!(wallet(&app, &asha).await["availableBalance"], 0);
     }
 
     #[tokio::test]
-    async fn an_event_for_an_unknown_recharge_is_acknowledged_without_a_credit() {
+    async fn an_event_for_an_unknown_recharge_is_acknowledged_and_kept_for_review() {
         let app = TestApp::new().await;
         let event = json!({ "id": "evt_3", "type": "payment.succeeded", "data": { "rechargeId": Uuid::new_v4(), "amount": 1_000 } });
 
-        let (status, body) = post(&app, &event, signed(&app, &event)).await;
+        let (status, _) = post(&app, &event, signed(&app, &event)).await;
+        app.drain_jobs().await;
 
         assert_eq!(status, 200);
-        assert_eq!(body["outcome"], "unknown_recharge");
+        assert_eq!(outcome(&app, "evt_3").await, "unmatched");
         assert_ledger_sound(&app).await;
     }
 
@@ -626,15 +639,26 @@ mod webhooks {
     async fn a_failed_payment_event_fails_the_recharge() {
         let app = TestApp::new().await;
         let asha = app.customer("Asha").await;
-        let pending = recharge(&app, &asha, 25_000, "w4")
+        let pending = recharge(&app, &asha, 25_013, "w4")
             .await
             .data("rechargeWallet");
-        let event = json!({ "id": "evt_4", "type": "payment.failed", "data": { "rechargeId": pending["id"], "amount": 25_000, "reason": "card declined" } });
+        let event = json!({ "id": "evt_4", "type": "payment.failed", "data": { "rechargeId": pending["id"], "amount": 25_013, "reason": "card declined" } });
 
-        let (_, body) = post(&app, &event, signed(&app, &event)).await;
+        post(&app, &event, signed(&app, &event)).await;
+        // The event's job runs before the sandbox's own (queued earlier, but the event is
+        // processed first here to fix the reason).
+        let event_id = entity::webhook_events::Entity::find()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        kabaadwala::wallet::webhook::process_payment_event(&app.state, event_id)
+            .await
+            .unwrap();
         app.drain_jobs().await;
 
-        assert_eq!(body["outcome"], "failed");
+        assert_eq!(outcome(&app, "evt_4").await, "failed");
         let status = app
             .gql(
                 "query($id: ID!) { recharge(id: $id) { status failureReason } }",

@@ -28,7 +28,7 @@ pub enum StaleHold {
         order_status: String,
         amount: i64,
     },
-    /// A PAID or REJECTED payout whose amount is still in its vendor's payout-held account.
+    /// A PAID, REJECTED or REVERSED payout whose amount is still in its vendor's payout-held account.
     Payout {
         payout_id: Uuid,
         payout_status: String,
@@ -164,7 +164,9 @@ async fn stale_payouts(conn: &impl ConnectionTrait) -> AppResult<Vec<StaleHold>>
         )
         .one(conn)
         .await?;
-        if let Some(payout) = payout.filter(|p| matches!(p.status.as_str(), "PAID" | "REJECTED")) {
+        if let Some(payout) =
+            payout.filter(|p| matches!(p.status.as_str(), "PAID" | "REJECTED" | "REVERSED"))
+        {
             found.push(StaleHold::Payout {
                 payout_id: payout.id,
                 payout_status: payout.status,

@@ -7,6 +7,7 @@ mod db;
 mod gql;
 pub mod market;
 pub mod process;
+pub mod providers;
 pub mod server;
 pub mod ws;
 

@@ -16,6 +16,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// `confirmRecharge`, `Recharge.checkout`, admin `unmatchedWebhookEvents`.
+pub mod payments;
+
 use super::{escrow, ledger, recharge};
 use crate::{
     error::AppResult,
@@ -266,6 +269,7 @@ pub struct Recharge(pub recharges::Model);
 
 #[Object]
 impl Recharge {
+    /// The recharge's id (Razorpay's `receipt`, Stripe's `metadata.recharge_id`).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -275,6 +279,7 @@ impl Recharge {
         Paise(self.0.amount)
     }
 
+    /// PENDING until the provider proves the payment (SUCCEEDED) or its failure (FAILED).
     async fn status(&self) -> RechargeStatus {
         match self.0.status {
             recharges::RechargeStatus::Pending => RechargeStatus::Pending,
@@ -288,6 +293,18 @@ impl Recharge {
         self.0.failure_reason.as_deref()
     }
 
+    /// The payment provider: `sandbox` (development), `razorpay` or `stripe`.
+    async fn provider(&self) -> &str {
+        &self.0.provider
+    }
+
+    /// What the app needs to open the provider's payment page (null for the sandbox, which
+    /// decides by itself).
+    async fn checkout(&self, ctx: &Context<'_>) -> Option<payments::RechargeCheckout> {
+        payments::RechargeCheckout::of(ctx.state(), &self.0)
+    }
+
+    /// When it was started.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
