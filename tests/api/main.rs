@@ -10,6 +10,7 @@ mod addresses;
 mod auth;
 mod authz_walk;
 mod catalog;
+mod catalog_pages;
 mod chat;
 mod crash;
 mod fanout;
