@@ -156,6 +156,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn concurrent_misses_of_one_key_share_one_computation() {
+        let cache = CatalogCache::new(Duration::from_secs(60), Duration::ZERO);
+        let runs = AtomicU64::new(0);
+        let count = || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok(5)
+        };
+        let all =
+            futures_util::future::join_all((0..8).map(|_| cache.count_with("all".into(), count())))
+                .await;
+        assert!(all.iter().all(|c| c.as_ref().ok() == Some(&5)));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
     async fn a_failed_computation_is_not_stored() {
         let cache = CatalogCache::new(Duration::from_secs(60), Duration::ZERO);
         let failed = cache

@@ -230,8 +230,8 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
             .collect();
         latencies.sort();
         let (p50, p99) = (
-            ms(percentile(&latencies, 50.0)),
-            ms(percentile(&latencies, 99.0)),
+            ms(record::percentile(&latencies, 0.50)),
+            ms(record::percentile(&latencies, 0.99)),
         );
         let target_ms = if rate <= 20 { 25.0 } else { 100.0 };
         record::row(
@@ -289,14 +289,6 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 /// `seq:<n>` out of a `next` frame, without parsing the JSON or allocating (the client must
