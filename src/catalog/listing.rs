@@ -15,7 +15,7 @@ use super::{
     rows::{ProductPage, ProductRow},
     search::{Hit, ProductCursor, ProductFilter, ProductSort, Scope, Search},
 };
-use crate::{error::AppResult, graphql::relay::Page};
+use crate::{error::AppResult, paging::Page};
 
 /// The parts of a page the caller will serve besides the rows, vendors and categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -31,12 +31,12 @@ use crate::{
     catalog::{products as catalog, reviews},
     error::{AppError, AppResult},
     geo,
-    graphql::relay::{Cursor, Page},
     jobs::{
         queue,
         tasks::{OrderEmail, Task},
     },
     notifications::service as notifications,
+    paging::{Cursor, Page},
     settings::service::{self as settings, Setting},
     vendors::service as vendors_service,
     wallet::{escrow, ledger},
@@ -522,7 +522,7 @@ pub(super) fn placed_notice(order: &orders::Model) -> (String, String) {
         format!(
             "A buyer placed order {} for {}. Confirm or reject it.",
             order.number,
-            crate::graphql::scalars::format_inr(order.total)
+            crate::money::format_inr(order.total)
         ),
     )
 }
@@ -901,7 +901,7 @@ pub async fn page(
     if let Some(status) = status {
         filter = filter.add(orders::Column::Status.eq(status));
     }
-    crate::graphql::paging::newest_first::<orders::Entity>(
+    crate::paging::newest_first::<orders::Entity>(
         conn,
         filter,
         orders::Column::CreatedAt,

@@ -80,8 +80,8 @@ pub async fn request(
             "amount",
             format!(
                 "a recharge must be between {} and {}",
-                crate::graphql::scalars::format_inr(min),
-                crate::graphql::scalars::format_inr(max)
+                crate::money::format_inr(min),
+                crate::money::format_inr(max)
             ),
         ));
     }

@@ -5,7 +5,7 @@
 use entity::products;
 use kabaadwala::{
     catalog::search::{ProductFilter, ProductSort, Scope, Search},
-    graphql::relay::Page,
+    paging::Page,
 };
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait as _, DbBackend, EntityTrait as _, Statement,

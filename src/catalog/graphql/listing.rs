@@ -16,7 +16,7 @@ use crate::{
     error::AppResult,
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         relay::{self, ConnectionFields, Page},
         scalars::Paise,
     },

@@ -8,7 +8,7 @@ use super::{Product, ProductImage, ProductUnit, Review, ReviewInput};
 use crate::{
     catalog::{images, products as service, reviews as review_service, wishlist},
     error::{AppError, AppResult},
-    graphql::{context::ContextExt as _, parse_id, scalars::Paise, upload::read_upload},
+    graphql::{context::ContextExt as _, ids::parse_id, scalars::Paise, upload::read_upload},
     storage::sniff,
     vendors::service as vendors,
 };

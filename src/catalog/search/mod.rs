@@ -31,7 +31,7 @@ use cursor::SortKey;
 use crate::{
     error::{AppError, AppResult, ResultExt as _},
     geo,
-    graphql::relay::Page,
+    paging::Page,
 };
 
 /// The widest nearby search.

@@ -38,7 +38,7 @@ pub async fn send_order_email(
         .context("load the vendor")?
         .with_context(|| format!("vendor {} no longer exists", order.vendor_id))?;
     let buyer = recipient(state, order.buyer_id).await?;
-    let total = crate::graphql::scalars::format_inr(order.total);
+    let total = crate::money::format_inr(order.total);
     let to_buyer = match email {
         OrderEmail::Placed => templates::order_placed(
             &buyer.email,

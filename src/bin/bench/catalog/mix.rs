@@ -6,7 +6,7 @@
 use async_graphql::connection::CursorType as _;
 use kabaadwala::{
     catalog::search::{Near, ProductCursor, ProductFilter, ProductSort, Scope, Search},
-    graphql::relay::Page,
+    paging::Page,
 };
 use sea_orm::{DatabaseConnection, sea_query::PostgresQueryBuilder};
 use serde_json::{Value, json};
