@@ -147,7 +147,6 @@ async fn plan(
     sort: ProductSort,
     after: Option<&str>,
 ) -> String {
-    use async_graphql::connection::CursorType as _;
     let db = &app.state.db;
     let search = Search::new(db, Scope::Public, filter, sort)
         .await
@@ -155,7 +154,7 @@ async fn plan(
         .unwrap();
     let page = Page {
         limit: 20,
-        after: after.map(|a| kabaadwala::catalog::search::ProductCursor::decode_cursor(a).unwrap()),
+        after: after.map(|a| kabaadwala::catalog::search::ProductCursor::decode(a).unwrap()),
     };
     let sql = search
         .page_statement(&page)

@@ -2,7 +2,9 @@
 //! (`vendorProducts`) and the wishlist, over `catalog::listing`.
 
 use async_graphql::{
-    Context, Enum, ID, InputObject, Object, connection::Connection, dataloader::Loader as _,
+    Context, Enum, ID, InputObject, Object,
+    connection::{Connection, CursorType},
+    dataloader::Loader as _,
 };
 
 use super::Product;
@@ -13,7 +15,7 @@ use crate::{
         products as service,
         search::{self, Near, ProductCursor, Scope},
     },
-    error::AppResult,
+    error::{AppError, AppResult},
     graphql::{
         context::ContextExt as _,
         ids::parse_id,
@@ -90,6 +92,18 @@ impl From<ProductSort> for search::ProductSort {
             ProductSort::Rating => Self::Rating,
             ProductSort::Distance => Self::Distance,
         }
+    }
+}
+
+impl CursorType for ProductCursor {
+    type Error = AppError;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        Self::decode(s)
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
     }
 }
 

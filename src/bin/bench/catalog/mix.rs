@@ -3,7 +3,6 @@
 //! them all; and the same pages' main SQL statement for pgbench, built by the code the server
 //! runs (`catalog::search`).
 
-use async_graphql::connection::CursorType as _;
 use kabaadwala::{
     catalog::search::{Near, ProductCursor, ProductFilter, ProductSort, Scope, Search},
     paging::Page,
@@ -165,7 +164,7 @@ impl Mix {
                 limit: PAGE_SIZE,
                 after: after
                     .as_deref()
-                    .map(ProductCursor::decode_cursor)
+                    .map(ProductCursor::decode)
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
             };
