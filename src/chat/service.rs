@@ -16,7 +16,8 @@ use uuid::Uuid;
 use crate::{
     auth::Viewer,
     error::{AppError, AppResult},
-    jobs::{queue, tasks::Task},
+    jobs::queue,
+    notifications::jobs::SendNotification,
     notifications::service as notifications,
     orders::service as orders_service,
     paging::{Cursor, Page},
@@ -200,7 +201,7 @@ pub async fn store_message(
         if !recently_online {
             queue::enqueue(
                 conn,
-                &Task::SendNotification {
+                &SendNotification {
                     notification_id: notification.id,
                 },
             )

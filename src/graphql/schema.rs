@@ -47,8 +47,8 @@ pub struct MutationRoot(
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     chat::subscriptions::ChatSubscription,
-    realtime::subscriptions::NotificationsSubscription,
-    realtime::subscriptions::OrdersSubscription,
+    notifications::subscriptions::NotificationsSubscription,
+    orders::subscriptions::OrdersSubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

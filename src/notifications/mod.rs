@@ -3,4 +3,6 @@
 
 pub mod email;
 pub mod graphql;
+pub mod jobs;
 pub mod service;
+pub mod subscriptions;

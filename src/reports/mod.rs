@@ -6,4 +6,5 @@
 pub mod email;
 pub mod figures;
 pub mod graphql;
+pub mod jobs;
 pub mod service;

@@ -20,7 +20,7 @@ use super::ledger::{self, PLATFORM, Transfer};
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    jobs::{Task, queue},
+    jobs::queue,
     settings::{self, Setting},
 };
 
@@ -112,7 +112,7 @@ pub async fn request(
     .await?;
     queue::enqueue(
         &txn,
-        &Task::ProcessWalletRecharge {
+        &super::jobs::ProcessWalletRecharge {
             recharge_id: recharge.id,
         },
     )
