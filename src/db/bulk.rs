@@ -52,14 +52,10 @@ pub async fn add_by_id(
                 Expr::col(Alias::new(column)).add(case),
             )
             .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().map(|m| m.id)))
-            .returning(
-                Query::returning().exprs([
-                    Expr::col(Alias::new("id")),
-                    Expr::col(Alias::new(column))
-                        .cast_as(Alias::new("BIGINT"))
-                        .into(),
-                ]),
-            );
+            .returning(Query::returning().exprs([
+                Expr::col(Alias::new("id")),
+                Expr::col(Alias::new(column)).cast_as(Alias::new("BIGINT")),
+            ]));
         for (name, value) in also {
             update.value(Alias::new(*name).into_iden(), value.clone());
         }

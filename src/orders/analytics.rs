@@ -127,12 +127,9 @@ pub async fn vendor_figures(
             Query::select()
                 .expr_as(Expr::col(Alias::new("status")), Alias::new("status"))
                 .expr_as(count(), Alias::new("orders"))
+                .expr_as(sum(Expr::col(Alias::new("total"))), Alias::new("total"))
                 .expr_as(
-                    sum(Expr::col(Alias::new("total")).into()),
-                    Alias::new("total"),
-                )
-                .expr_as(
-                    sum(Expr::col(Alias::new("commission")).into()),
+                    sum(Expr::col(Alias::new("commission"))),
                     Alias::new("commission"),
                 )
                 .from(orders())
@@ -213,7 +210,7 @@ pub async fn vendor_figures(
                 .expr_as(day.clone(), Alias::new("day"))
                 .expr_as(count(), Alias::new("orders"))
                 .expr_as(
-                    sum(Expr::col(Alias::new("total")).into()),
+                    sum(Expr::col(Alias::new("total"))),
                     Alias::new("gross_sales"),
                 )
                 .from(orders())
@@ -237,10 +234,7 @@ pub async fn vendor_figures(
     let paid_out = Sum::find_by_statement(
         backend.build(
             Query::select()
-                .expr_as(
-                    sum(Expr::col(Alias::new("amount")).into()),
-                    Alias::new("total"),
-                )
+                .expr_as(sum(Expr::col(Alias::new("amount"))), Alias::new("total"))
                 .from(payouts())
                 .cond_where(in_range((payouts(), Alias::new("paid_at"))))
                 .and_where(Expr::col(Alias::new("status")).eq("PAID")),

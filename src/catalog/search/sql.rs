@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Near, ProductFilter, ProductSort, Scope, search_words};
+use super::filter::{Near, ProductFilter, ProductSort, Scope, search_words};
 use crate::{error::AppResult, geo};
 
 /// Kilometres per degree of latitude.
