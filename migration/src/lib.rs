@@ -13,6 +13,7 @@ mod m20261125_000100_create_orders;
 mod m20261125_000200_create_schedule_runs_and_reports;
 mod m20261125_000300_create_chat;
 mod m20261130_000100_add_jobs_lease_token;
+mod m20261130_000300_add_products_rating_index;
 mod m20261201_000101_add_payment_providers;
 mod m20261201_000201_create_audit_log;
 mod m20261201_000202_create_admin_sessions;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000200_create_schedule_runs_and_reports::Migration),
             Box::new(m20261125_000300_create_chat::Migration),
             Box::new(m20261130_000100_add_jobs_lease_token::Migration),
+            Box::new(m20261130_000300_add_products_rating_index::Migration),
             Box::new(m20261201_000101_add_payment_providers::Migration),
             Box::new(m20261201_000201_create_audit_log::Migration),
             Box::new(m20261201_000202_create_admin_sessions::Migration),

@@ -1,135 +1,124 @@
 //! Short-lived caches of the public catalog: `totalCount` per filter, and whole result pages
-//! (the rows of a `products` page with their vendors, categories and images) per filter, sort
-//! and position. Counting every listed product is the most expensive part of a page, and the
-//! public pages are the hottest reads of the marketplace, identical for every visitor; both
-//! barely move between two page views.
+//! (domain rows with their vendors, categories and images, [`ProductPage`]) per filter, sort,
+//! position and the parts asked for. Counting every listed product is the most expensive part
+//! of a page, and the public pages are the hottest reads of the marketplace, identical for every
+//! visitor; both barely move between two page views.
+//!
+//! Both are bounded TTL caches (`moka`): at most [`MAX_COUNTS`] counts and [`MAX_PAGE_ROWS`]
+//! rows of pages, least used first out (keys come from user input), each entry gone after its
+//! TTL (`CATALOG_COUNT_TTL_MS`, default 2 s; `CATALOG_PAGE_TTL_MS`, default 1 s; 0 turns a cache
+//! off). Concurrent misses of one key wait for one computation instead of each running it.
 //!
 //! Listing changes made on this instance (products created, changed or deleted, images added
-//! or removed, a KYC decision, a vendor moving) clear both at once (a generation counter: an
-//! answer computed before a change is never stored after it). Anything else — stock sold
-//! through orders, writes on another instance — shows within the TTLs (`CATALOG_COUNT_TTL_MS`,
-//! default 2 s; `CATALOG_PAGE_TTL_MS`, default 1 s; 0 turns a cache off). Orders never trust a
-//! listed stock figure: placement re-checks stock with a conditional update. Per-user fields
-//! (`inWishlist`) are never cached.
+//! or removed, a KYC decision, a vendor moving) clear both at once: the key carries a
+//! generation counter, so an answer computed before a change is never served after it. Anything
+//! else — stock sold through orders, writes on another instance — shows within the TTLs. Orders
+//! never trust a listed stock figure: placement re-checks stock with a conditional update.
+//! Per-user fields (`inWishlist`) are never cached.
 
 use std::{
-    collections::HashMap,
+    future::Future,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use super::{graphql::ProductRow, search::ProductCursor};
+use moka::future::Cache;
 
-/// Past this many keys a map starts over (keys come from user input).
-const MAX_ENTRIES: usize = 4096;
+use super::rows::ProductPage;
+use crate::error::{AppError, AppResult};
 
-/// A cached `products` page: ready rows, so serving it clones `Arc`s and nothing else.
-pub struct CachedPage {
-    /// Up to `limit + 1` rows, in the search's order, with their vendors and categories (and
-    /// images, when `has_images`).
-    pub rows: Vec<(ProductCursor, Arc<ProductRow>)>,
-    /// The total, when it was asked for.
-    pub total: Option<i64>,
-    /// Whether every row carries its images.
-    pub has_images: bool,
-}
+/// The most counts kept (one per public filter).
+pub const MAX_COUNTS: u64 = 10_000;
+/// The most page rows kept, all pages together (a page weighs its rows).
+pub const MAX_PAGE_ROWS: u64 = 20_000;
 
-impl std::fmt::Debug for CachedPage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedPage")
-            .field("rows", &self.rows.len())
-            .field("total", &self.total)
-            .field("has_images", &self.has_images)
-            .finish()
-    }
-}
-
-#[derive(Debug)]
-struct TtlMap<V> {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, u64, V)>>,
-}
-
-impl<V: Clone> TtlMap<V> {
-    fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, key: &str, generation: u64) -> Option<V> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let entries = self.entries.lock().ok()?;
-        let (at, r#gen, value) = entries.get(key)?;
-        (*r#gen == generation && at.elapsed() < self.ttl).then(|| value.clone())
-    }
-
-    fn put(&self, key: String, generation: u64, value: V) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, (Instant::now(), generation, value));
-        }
-    }
-}
+type Key = (u64, String);
 
 #[derive(Debug)]
 pub struct CatalogCache {
     generation: AtomicU64,
-    counts: TtlMap<i64>,
-    pages: TtlMap<Arc<CachedPage>>,
+    counts: Option<Cache<Key, i64>>,
+    pages: Option<Cache<Key, Arc<ProductPage>>>,
 }
 
 impl CatalogCache {
     pub fn new(count_ttl: Duration, page_ttl: Duration) -> Self {
+        let counts = (!count_ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(MAX_COUNTS)
+                .time_to_live(count_ttl)
+                .build()
+        });
+        let pages = (!page_ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(MAX_PAGE_ROWS)
+                .weigher(|_: &Key, page: &Arc<ProductPage>| {
+                    u32::try_from(page.rows.len() + 1).unwrap_or(u32::MAX)
+                })
+                .time_to_live(page_ttl)
+                .build()
+        });
         Self {
             generation: AtomicU64::new(0),
-            counts: TtlMap::new(count_ttl),
-            pages: TtlMap::new(page_ttl),
+            counts,
+            pages,
         }
     }
 
-    /// The current generation: read it before computing, hand it back when storing.
-    pub fn generation(&self) -> u64 {
+    /// The count under `key`, from the cache or from `count` (stored for the next callers).
+    pub async fn count_with(
+        &self,
+        key: String,
+        count: impl Future<Output = AppResult<i64>>,
+    ) -> AppResult<i64> {
+        match &self.counts {
+            Some(cache) => cache
+                .try_get_with((self.generation(), key), count)
+                .await
+                .map_err(unshare),
+            None => count.await,
+        }
+    }
+
+    /// The page under `key`, from the cache or from `read` (stored for the next callers).
+    pub async fn page_with(
+        &self,
+        key: String,
+        read: impl Future<Output = AppResult<Arc<ProductPage>>>,
+    ) -> AppResult<Arc<ProductPage>> {
+        match &self.pages {
+            Some(cache) => cache
+                .try_get_with((self.generation(), key), read)
+                .await
+                .map_err(unshare),
+            None => read.await,
+        }
+    }
+
+    fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
-    }
-
-    pub fn count(&self, key: &str) -> Option<i64> {
-        self.counts.get(key, self.generation())
-    }
-
-    /// Stores a count made at `generation`, unless the catalog changed meanwhile.
-    pub fn put_count(&self, key: String, generation: u64, count: i64) {
-        if generation == self.generation() {
-            self.counts.put(key, generation, count);
-        }
-    }
-
-    pub fn page(&self, key: &str) -> Option<Arc<CachedPage>> {
-        self.pages.get(key, self.generation())
-    }
-
-    /// Stores a page made at `generation`, unless the catalog changed meanwhile.
-    pub fn put_page(&self, key: String, generation: u64, page: Arc<CachedPage>) {
-        if generation == self.generation() {
-            self.pages.put(key, generation, page);
-        }
     }
 
     /// Forgets everything: the listed set changed.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        // Entries of old generations are never read again: free their memory now, not at
+        // their TTL.
+        if let Some(counts) = &self.counts {
+            counts.invalidate_all();
+        }
+        if let Some(pages) = &self.pages {
+            pages.invalidate_all();
+        }
     }
+}
+
+/// The error of a computation that other callers waited on.
+fn unshare(err: Arc<AppError>) -> AppError {
+    Arc::unwrap_or_clone(err)
 }
 
 /// A cache key from anything with a stable `Debug` form.
@@ -141,28 +130,57 @@ pub fn key(parts: &impl std::fmt::Debug) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn counts_expire_and_are_cleared_by_a_catalog_change() {
+    #[tokio::test]
+    async fn counts_expire_and_are_cleared_by_a_catalog_change() -> AppResult<()> {
         let cache = CatalogCache::new(Duration::from_secs(60), Duration::from_secs(60));
-        let generation = cache.generation();
-        cache.put_count("all".into(), generation, 7);
-        assert_eq!(cache.count("all"), Some(7));
+        assert_eq!(cache.count_with("all".into(), async { Ok(7) }).await?, 7);
+        assert_eq!(cache.count_with("all".into(), async { Ok(8) }).await?, 7);
         cache.invalidate();
-        assert_eq!(cache.count("all"), None);
-        // A count started before a change is not stored after it.
-        cache.put_count("all".into(), generation, 7);
-        assert_eq!(cache.count("all"), None);
+        assert_eq!(cache.count_with("all".into(), async { Ok(9) }).await?, 9);
+
         let off = CatalogCache::new(Duration::ZERO, Duration::ZERO);
-        off.put_count("all".into(), off.generation(), 1);
-        assert_eq!(off.count("all"), None);
-        let page = Arc::new(CachedPage {
-            rows: Vec::new(),
-            total: Some(0),
-            has_images: false,
-        });
-        cache.put_page("p".into(), cache.generation(), page);
-        assert!(cache.page("p").is_some());
+        assert_eq!(off.count_with("all".into(), async { Ok(1) }).await?, 1);
+        assert_eq!(off.count_with("all".into(), async { Ok(2) }).await?, 2);
+
+        let page = |total| async move {
+            Ok(Arc::new(ProductPage {
+                rows: Vec::new(),
+                total: Some(total),
+            }))
+        };
+        assert_eq!(cache.page_with("p".into(), page(1)).await?.total, Some(1));
+        assert_eq!(cache.page_with("p".into(), page(2)).await?.total, Some(1));
         cache.invalidate();
-        assert!(cache.page("p").is_none());
+        assert_eq!(cache.page_with("p".into(), page(3)).await?.total, Some(3));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_key_share_one_computation() {
+        let cache = CatalogCache::new(Duration::from_secs(60), Duration::ZERO);
+        let runs = AtomicU64::new(0);
+        let count = || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok(5)
+        };
+        let all =
+            futures_util::future::join_all((0..8).map(|_| cache.count_with("all".into(), count())))
+                .await;
+        assert!(all.iter().all(|c| c.as_ref().ok() == Some(&5)));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_computation_is_not_stored() {
+        let cache = CatalogCache::new(Duration::from_secs(60), Duration::ZERO);
+        let failed = cache
+            .count_with("all".into(), async { Err(AppError::not_found("x")) })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(
+            cache.count_with("all".into(), async { Ok(3) }).await.ok(),
+            Some(3)
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Product images: public files under `products/{product}/`, shown in `position` order. At most
 //! [`MAX_IMAGES`] per product.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use entity::{product_images, products, vendors};
 use sea_orm::{
@@ -88,4 +90,24 @@ pub async fn remove(
         tracing::warn!(error = %err, product = %product.id, "could not delete an image file");
     }
     Ok(true)
+}
+
+/// The images of each of `products`, in display order, in one statement (a product without
+/// images maps to an empty list).
+pub async fn of_products(
+    conn: &impl ConnectionTrait,
+    products: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<product_images::Model>>> {
+    let rows = product_images::Entity::find()
+        .filter(product_images::Column::ProductId.is_in(products.iter().copied()))
+        .order_by_asc(product_images::Column::Position)
+        .order_by_asc(product_images::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let mut grouped: HashMap<Uuid, Vec<product_images::Model>> =
+        products.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        grouped.entry(row.product_id).or_default().push(row);
+    }
+    Ok(grouped)
 }

@@ -93,21 +93,12 @@ impl Loader<ProductImages> for AppLoader {
         &self,
         keys: &[ProductImages],
     ) -> Result<HashMap<ProductImages, Self::Value>, Self::Error> {
-        let rows = product_images::Entity::find()
-            .filter(product_images::Column::ProductId.is_in(keys.iter().map(|k| k.0)))
-            .order_by_asc(product_images::Column::Position)
-            .order_by_asc(product_images::Column::CreatedAt)
-            .all(&self.db)
-            .await?;
-        let mut grouped: HashMap<ProductImages, Vec<product_images::Model>> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            grouped
-                .entry(ProductImages(row.product_id))
-                .or_default()
-                .push(row);
-        }
-        Ok(grouped)
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(super::images::of_products(&self.db, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, images)| (ProductImages(id), images))
+            .collect())
     }
 }
 

@@ -13,6 +13,7 @@ mod admin_graphql;
 mod auth;
 mod authz_walk;
 mod catalog;
+mod catalog_pages;
 mod chat;
 mod crash;
 mod fanout;

@@ -22,9 +22,9 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
     let pgbench_tps = crate::pgbench(admin_url).await?;
     println!("pgbench -N (simple-update), {CONCURRENCY} clients: {pgbench_tps:.0} TPS");
     record::row(
-        "`pgbench -N` (simple-update), 64 clients, 10 s, scale 10",
+        "`pgbench -N` (simple-update), 64 clients, 10 s, scale 10: the physical reference of the holds",
         format!("{pgbench_tps:.0} TPS"),
-        "the physical reference of this run (holds)",
+        "",
         "",
         None,
     );
@@ -54,9 +54,9 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
         pgbench_tps,
     );
     record::row(
-        "holds on ONE wallet, 64 callers (`escrow::hold`, one transaction per hold)",
+        "holds on ONE wallet, 64 callers (`escrow::hold`, one transaction per hold: queueing on the wallet's row lock; orders on one wallet batch through `createOrder`'s group commit, see `orders`)",
         one.summary("holds/s"),
-        "queueing on the wallet's row lock; orders on one wallet batch through `createOrder`'s group commit (`orders`)",
+        "",
         "",
         None,
     );
@@ -79,20 +79,13 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
 
 /// Prints a scenario's figures; returns its holds per second.
 fn report(label: &str, outcome: &Outcome, pgbench_tps: f64) -> f64 {
-    let mut latencies = outcome.latencies.clone();
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
+    let (p50, p99) = outcome.p50_p99();
+    let rate = outcome.rate();
     println!(
         "{label}: {rate:.0} holds/s ({:.0}% of pgbench), p50 {:.2} ms, p99 {:.2} ms, {} holds",
         100.0 * rate / pgbench_tps,
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
+        p50,
+        p99,
         outcome.ops
     );
     rate

@@ -127,23 +127,23 @@ struct Outcome {
 impl Outcome {
     /// The median and 99th percentile latencies, in milliseconds.
     fn p50_p99(&self) -> (f64, f64) {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let at = |p: f64| {
-            sorted
-                .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
-                .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-        };
-        (at(0.50), at(0.99))
+        (
+            record::ms(record::percentile(&self.latencies, 0.50)),
+            record::ms(record::percentile(&self.latencies, 0.99)),
+        )
+    }
+
+    /// Operations per second of wall time.
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
 
     /// `1,234 <unit> (p50 …, p99 …)` for the report table.
     fn summary(&self, unit: &str) -> String {
-        let rate = self.ops as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON);
         let (p50, p99) = self.p50_p99();
         format!(
             "{} {unit} (p50 {p50:.1} ms, p99 {p99:.1} ms)",
-            thousands(rate)
+            thousands(self.rate())
         )
     }
 }
@@ -240,21 +240,32 @@ async fn pgbench(admin_url: &str) -> anyhow::Result<f64> {
         "pgbench -i failed: {}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let run = std::process::Command::new("pgbench")
-        .args([
-            "-N",
-            "-c",
-            &CONCURRENCY.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &SECONDS.to_string(),
-            &url,
-        ])
-        .output()
-        .context("run pgbench -N")?;
+    let run = pgbench_tps(&[
+        "-N",
+        "-c",
+        &CONCURRENCY.to_string(),
+        "-j",
+        "2",
+        "-T",
+        &SECONDS.to_string(),
+        &url,
+    ]);
     drop_database(admin_url, &name).await?;
+    run
+}
+
+/// Runs `pgbench` with `args`; returns its transactions per second.
+fn pgbench_tps(args: &[&str]) -> anyhow::Result<f64> {
+    let run = std::process::Command::new("pgbench")
+        .args(args)
+        .output()
+        .context("run pgbench")?;
     let out = String::from_utf8_lossy(&run.stdout);
+    anyhow::ensure!(
+        run.status.success(),
+        "pgbench failed: {}{out}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     out.lines()
         .find(|l| l.starts_with("tps = "))
         .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())

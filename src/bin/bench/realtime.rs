@@ -229,10 +229,8 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
             .filter_map(|(n, at)| sent_at.get(n).map(|s| at.saturating_duration_since(*s)))
             .collect();
         latencies.sort();
-        let (p50, p99) = (
-            ms(percentile(&latencies, 50.0)),
-            ms(percentile(&latencies, 99.0)),
-        );
+        let p50 = record::ms(record::percentile(&latencies, 0.50));
+        let p99 = record::ms(record::percentile(&latencies, 0.99));
         let target_ms = if rate <= 20 { 25.0 } else { 100.0 };
         record::row(
             format!("{SUBSCRIBERS} subscribers on one room, {rate} msg/s for {SECONDS_PER_RATE} s"),
@@ -245,12 +243,10 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
             Some(p99 < target_ms && lost == 0 && duplicated == 0),
         );
         println!(
-            "{rate} msg/s: {count} messages in {:.1} s to {} subscribers; lost {lost}, duplicated {duplicated}; publish-to-last-delivery p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "{rate} msg/s: {count} messages in {:.1} s to {} subscribers; lost {lost}, duplicated {duplicated}; publish-to-last-delivery p50 {p50:.1} ms, p99 {p99:.1} ms, max {:.1} ms",
             sending.as_secs_f64(),
             received.len(),
-            p50,
-            p99,
-            ms(latencies.last().copied().unwrap_or_default()),
+            record::ms(latencies.last().copied().unwrap_or_default()),
         );
     }
     drop(subscribers);
@@ -285,18 +281,6 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
     );
     drop(idle_sockets);
     Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 /// `seq:<n>` out of a `next` frame, without parsing the JSON or allocating (the client must

@@ -1,16 +1,18 @@
 //! What a run measured, kept as table rows while the scenarios print their lines, and written
 //! into `docs/PERFORMANCE.md` by `bench all`: the machine, the date, each figure with its
 //! reference and target. Only the part between the two markers is rewritten; the analysis
-//! written by hand around it stays.
+//! written by hand around it stays. Also the one percentile function of every scenario.
 
-use std::{path::Path, sync::Mutex};
+use std::{path::Path, sync::Mutex, time::Duration};
 
 use chrono::{DateTime, Utc};
 
 /// One line of the results table.
 pub struct Row {
+    /// What was measured, and how (notes that are not a measurement go here).
     pub scenario: String,
     pub result: String,
+    /// A figure measured in the same run that the result is compared with; empty when none.
     pub reference: String,
     pub target: String,
     /// None where the row has no target of its own.
@@ -52,6 +54,23 @@ pub fn ledger_check(scenario: impl Into<String>, check: &kabaadwala::wallet::led
         "0",
         Some(check.violations.is_empty()),
     );
+}
+
+/// The latency at quantile `q` (0.5: the median; 0.99: the 99th percentile) by nearest rank:
+/// the smallest latency that at least `q` of all are at or below. Zero for no latencies.
+pub fn percentile(latencies: &[Duration], q: f64) -> Duration {
+    let mut sorted = latencies.to_vec();
+    sorted.sort_unstable();
+    let rank = (q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
+    sorted
+        .get(rank.saturating_sub(1).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// A duration in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 /// Everything recorded so far, in order.
@@ -128,8 +147,8 @@ pub fn section(machine: &Machine, started: DateTime<Utc>, minutes: f64, rows: &[
     ));
     out.push_str(&format!(
         "Machine: {} ({} cores), {:.0} GiB RAM, Linux {}; PostgreSQL {} on the same host; \
-         commit `{}`; load average before the run {}, after it {}. Every scenario's reference \
-         was measured in the same run.\n\n",
+         commit `{}`; load average before the run {}, after it {}. Every figure in the \
+         reference column was measured in this run, next to its row's result.\n\n",
         machine.cpu,
         machine.cores,
         machine.memory_gib,
@@ -139,7 +158,7 @@ pub fn section(machine: &Machine, started: DateTime<Utc>, minutes: f64, rows: &[
         machine.load_before,
         load_average(),
     ));
-    out.push_str("| scenario | result | reference in the same run | target | met? |\n");
+    out.push_str("| scenario | result | reference measured in the same run | target | met? |\n");
     out.push_str("| --- | --- | --- | --- | --- |\n");
     for row in rows {
         let met = match row.met {
@@ -176,6 +195,17 @@ pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let ms = |v: u64| Duration::from_millis(v);
+        let latencies: Vec<_> = (1..=100).rev().map(ms).collect();
+        assert_eq!(percentile(&latencies, 0.5), ms(50));
+        assert_eq!(percentile(&latencies, 0.99), ms(99));
+        assert_eq!(percentile(&latencies, 1.0), ms(100));
+        assert_eq!(percentile(&[ms(7)], 0.99), ms(7));
+        assert_eq!(percentile(&[], 0.5), Duration::ZERO);
+    }
 
     #[test]
     fn rewrites_only_the_generated_section() -> anyhow::Result<()> {
