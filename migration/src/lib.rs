@@ -13,6 +13,7 @@ mod m20261125_000100_create_orders;
 mod m20261125_000200_create_schedule_runs_and_reports;
 mod m20261125_000300_create_chat;
 mod m20261130_000100_add_jobs_lease_token;
+mod m20261201_000301_create_pickups;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000200_create_schedule_runs_and_reports::Migration),
             Box::new(m20261125_000300_create_chat::Migration),
             Box::new(m20261130_000100_add_jobs_lease_token::Migration),
+            Box::new(m20261201_000301_create_pickups::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@
 //! [`seed_if_empty`] is `serve --demo`: it fills only a database without users.
 
 mod data;
+mod pickups;
 mod progress;
 
 use std::time::{Duration, Instant};
@@ -515,6 +516,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     progress.show("orders", opts.orders, opts.orders);
     progress.finish();
 
+    pickups::seed(state, admin.id, &customers, &shops).await?;
     // The demo sends no email: drop the email jobs queued while seeding (releases already ran).
     jobs::Entity::delete_many()
         .filter(jobs::Column::CreatedAt.gte(seed_start))

@@ -15,8 +15,8 @@ pub mod upload;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    AppState, accounts, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
-    reports, settings, vendors, wallet,
+    AppState, accounts, auth, catalog, chat, jobs, notifications, orders, payouts, pickups,
+    realtime, reports, settings, vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -30,6 +30,7 @@ pub struct QueryRoot(
     orders::graphql::OrdersQuery,
     orders::graphql::AnalyticsQuery,
     payouts::graphql::PayoutsQuery,
+    pickups::graphql::PickupsQuery,
     notifications::graphql::NotificationsQuery,
     chat::graphql::ChatQuery,
     jobs::graphql::JobsQuery,
@@ -47,6 +48,7 @@ pub struct MutationRoot(
     wallet::graphql::WalletMutation,
     orders::graphql::OrdersMutation,
     payouts::graphql::PayoutsMutation,
+    pickups::graphql::PickupsMutation,
     notifications::graphql::NotificationsMutation,
     chat::graphql::ChatMutation,
     jobs::graphql::JobsMutation,
@@ -57,6 +59,7 @@ pub struct SubscriptionRoot(
     chat::subscriptions::ChatSubscription,
     realtime::subscriptions::NotificationsSubscription,
     realtime::subscriptions::OrdersSubscription,
+    pickups::graphql::PickupsSubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -25,6 +25,7 @@ mod negotiation;
 mod order_batch;
 mod orders;
 mod payouts;
+mod pickups;
 mod playground;
 mod pool;
 mod products;

@@ -54,6 +54,11 @@ pub enum Task {
     SendNotification {
         notification_id: Uuid,
     },
+    /// Ends offer round `round` of a slot-less pickup: the next vendors, or EXPIRED.
+    ExpirePickupOffers {
+        pickup_id: Uuid,
+        round: i32,
+    },
 }
 
 impl Task {
@@ -115,6 +120,9 @@ async fn run_task(state: &AppState, task: &Task) -> anyhow::Result<()> {
         }
         Task::SendNotification { notification_id } => {
             crate::notifications::email::send(state, *notification_id).await
+        }
+        Task::ExpirePickupOffers { pickup_id, round } => {
+            crate::pickups::jobs::expire_offers(state, *pickup_id, *round).await
         }
     }
 }
