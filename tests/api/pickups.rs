@@ -345,13 +345,13 @@ async fn a_household_is_paid_exactly_for_what_the_scale_said_and_the_rest_of_the
     assert_eq!(review.data("reviewPickup")["rating"], 5);
     let rating = app
         .gql(
-            "query($v: ID!) { collectorRating(vendorId: $v) { average count } }",
+            "query($v: ID!) { collectorRating(vendorId: $v) { rating count } }",
             json!({ "v": y.shop.vendor_id.to_string() }),
             None,
         )
         .await
         .data("collectorRating");
-    assert_eq!(rating, json!({ "average": 5.0, "count": 1 }));
+    assert_eq!(rating, json!({ "rating": 5.0, "count": 1 }));
 
     app.drain_jobs().await;
     assert!(
@@ -1237,5 +1237,52 @@ async fn completing_and_disputing_at_once_and_cancelling_and_arriving_at_once_ha
         0,
         "no hold left behind"
     );
+    assert_ledger_sound(&app).await;
+}
+
+#[tokio::test]
+async fn seed_demo_adds_delhi_ncr_rate_cards_and_pickups_in_every_status() {
+    let app = TestApp::new().await;
+    kabaadwala::demo::seed(&app.state, &kabaadwala::demo::Options::for_products(120))
+        .await
+        .unwrap();
+    use sea_orm::EntityTrait as _;
+    let all = entity::pickups::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    for status in kabaadwala::pickups::state::ALL {
+        assert!(
+            all.iter().any(|p| p.status == status),
+            "no {} pickup in the demo data",
+            kabaadwala::pickups::state::name(status)
+        );
+    }
+    let card = app
+        .gql(
+            "{ rateCard(city: \"New Delhi\") { category { slug } pricePerKg } }",
+            json!({}),
+            None,
+        )
+        .await
+        .data("rateCard");
+    let slugs: Vec<&str> = card
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["category"]["slug"].as_str().unwrap())
+        .collect();
+    for slug in [
+        "newspaper",
+        "cardboard",
+        "iron-steel",
+        "copper",
+        "brass",
+        "aluminium",
+        "plastic",
+        "e-waste",
+    ] {
+        assert!(slugs.contains(&slug), "no {slug} rate in {slugs:?}");
+    }
     assert_ledger_sound(&app).await;
 }

@@ -198,8 +198,8 @@ impl PickupsQuery {
         vendor_id: ID,
     ) -> AppResult<CollectorRating> {
         let vendor = parse_id("vendorId", &vendor_id)?;
-        let (average, count) = queries::collector_rating(&ctx.state().db, vendor).await?;
-        Ok(CollectorRating { average, count })
+        let (rating, count) = queries::collector_rating(&ctx.state().db, vendor).await?;
+        Ok(CollectorRating { rating, count })
     }
 }
 

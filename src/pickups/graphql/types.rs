@@ -580,8 +580,8 @@ impl PickupReview {
 /// A collector's rating from households.
 #[derive(SimpleObject)]
 pub struct CollectorRating {
-    /// The average rating; null without reviews.
-    pub average: Option<f64>,
+    /// The average rating, 1 to 5; null without reviews.
+    pub rating: Option<f64>,
     /// How many reviews.
     pub count: i64,
 }

@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    pickup_offers, pickup_reviews,
+    pickup_offers,
     pickups::{self, PickupStatus},
 };
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, FromQueryResult,
-    QueryFilter as _, QuerySelect as _, Statement,
+    ColumnTrait as _, Condition, ConnectionTrait, FromQueryResult, Statement,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -256,22 +255,32 @@ pub async fn vendor_figures(
     Ok(figures)
 }
 
+#[derive(FromQueryResult)]
+struct RatingRow {
+    total: i64,
+    n: i64,
+}
+
 /// A collector's rating from households: (average, count).
 pub async fn collector_rating(
     conn: &impl ConnectionTrait,
     vendor_id: Uuid,
 ) -> AppResult<(Option<f64>, i64)> {
-    let ratings: Vec<i32> = pickup_reviews::Entity::find()
-        .select_only()
-        .column(pickup_reviews::Column::Rating)
-        .filter(pickup_reviews::Column::VendorId.eq(vendor_id))
-        .into_tuple::<i32>()
-        .all(conn)
-        .await?;
-    let count = i64::try_from(ratings.len()).unwrap_or(i64::MAX);
-    if count == 0 {
+    let backend = conn.get_database_backend();
+    let row = RatingRow::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        portable(
+            backend,
+            "SELECT CAST(COALESCE(SUM(rating), 0) AS BIGINT) AS total, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM pickup_reviews WHERE vendor_id = $1",
+        ),
+        [vendor_id.into()],
+    ))
+    .one(conn)
+    .await?
+    .unwrap_or(RatingRow { total: 0, n: 0 });
+    if row.n == 0 {
         return Ok((None, 0));
     }
-    let sum: i64 = ratings.iter().map(|r| i64::from(*r)).sum();
-    Ok((Some(sum as f64 / count as f64), count))
+    Ok((Some(row.total as f64 / row.n as f64), row.n))
 }
