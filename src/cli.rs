@@ -458,7 +458,7 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
 }
 
 fn export_schema(out: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let sdl = crate::graphql::sdl();
+    let sdl = crate::graphql::schema::sdl();
     match out {
         Some(path) => {
             std::fs::write(path, sdl).with_context(|| format!("write {}", path.display()))

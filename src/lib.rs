@@ -13,6 +13,8 @@
 //! - [`accounts`]: users' profiles and addresses.
 //! - [`catalog`]: categories, products with images, search (text, price, nearby), reviews, wishlists.
 //! - [`vendors`]: vendor profiles, KYC documents and their review, per-vendor commission.
+//! - [`money`]: paise and how amounts are written (`₹1,00,000.00`).
+//! - [`paging`]: keyset cursors and pages, the newest-first page over a table.
 //! - [`geo`]: distances between coordinates.
 //! - [`storage`]: uploaded files (a folder by default) and what their bytes say they are.
 //! - [`validate`]: small input checks shared by the domains.
@@ -46,8 +48,10 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod money;
 pub mod notifications;
 pub mod orders;
+pub mod paging;
 pub mod payouts;
 pub mod pickups;
 pub mod pubsub;

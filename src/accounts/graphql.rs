@@ -8,7 +8,7 @@ use sea_orm::TransactionTrait as _;
 use super::service;
 use crate::{
     error::AppResult,
-    graphql::{context::ContextExt as _, parse_id},
+    graphql::{context::ContextExt as _, ids::parse_id},
 };
 
 /// What a user may do.

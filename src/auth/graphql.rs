@@ -6,7 +6,7 @@ use super::service::{self, LoginOutcome, Tokens};
 use crate::{
     accounts::graphql::User,
     error::AppResult,
-    graphql::{context::ContextExt as _, parse_id},
+    graphql::{context::ContextExt as _, ids::parse_id},
     ratelimit::{self, Action},
 };
 

@@ -5,6 +5,7 @@
 //! tokens (verification, password reset) are single-use and stored hashed.
 
 pub mod graphql;
+pub mod jobs;
 pub mod jwt;
 pub mod password;
 pub mod secrets;

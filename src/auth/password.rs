@@ -5,12 +5,9 @@
 //! The permit moves into the blocking task, so it is held until the hash is done even when the
 //! request that asked for it has gone away.
 
-use std::{
-    num::NonZeroUsize,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicUsize, Ordering},
-    },
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicUsize, Ordering},
 };
 
 use anyhow::Context as _;
@@ -124,7 +121,7 @@ static LIMITER: OnceLock<HashLimiter> = OnceLock::new();
 
 /// The number of CPUs, the default of `PASSWORD_HASH_CONCURRENCY`.
 pub fn default_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    crate::config::default_hash_concurrency()
 }
 
 /// Sizes the process-wide limit. The first call wins (`AppState` makes it with

@@ -14,7 +14,7 @@ use super::{password, secrets};
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    jobs::{Task, queue},
+    jobs::queue,
 };
 
 pub const OTP_TTL: Duration = Duration::minutes(10);
@@ -144,7 +144,7 @@ async fn start_otp_challenge(state: &AppState, user: &users::Model) -> AppResult
     .await?;
     queue::enqueue(
         &txn,
-        &Task::SendOtpEmail {
+        &super::jobs::SendOtpEmail {
             user_id: user.id,
             code,
         },
@@ -434,17 +434,22 @@ async fn send_email_token(
     })
     .exec_without_returning(conn)
     .await?;
-    let task = match purpose {
-        email_tokens::Purpose::VerifyEmail => Task::SendVerificationEmail {
-            user_id: user.id,
-            token,
-        },
-        email_tokens::Purpose::ResetPassword => Task::SendPasswordResetEmail {
-            user_id: user.id,
-            token,
-        },
+    match purpose {
+        email_tokens::Purpose::VerifyEmail => {
+            let job = super::jobs::SendVerificationEmail {
+                user_id: user.id,
+                token,
+            };
+            queue::enqueue(conn, &job).await?
+        }
+        email_tokens::Purpose::ResetPassword => {
+            let job = super::jobs::SendPasswordResetEmail {
+                user_id: user.id,
+                token,
+            };
+            queue::enqueue(conn, &job).await?
+        }
     };
-    queue::enqueue(conn, &task).await?;
     Ok(())
 }
 

@@ -14,10 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::{
-        paging::newest_first,
-        relay::{Cursor, Page},
-    },
+    paging::{Cursor, Page, newest_first},
     validate::optional_text,
 };
 

@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         relay::{self, ConnectionFields, Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page},
         upload::read_upload,
     },

@@ -16,10 +16,11 @@ use uuid::Uuid;
 use crate::{
     auth::Viewer,
     error::{AppError, AppResult},
-    graphql::relay::{Cursor, Page},
-    jobs::{queue, tasks::Task},
+    jobs::queue,
+    notifications::jobs::SendNotification,
     notifications::service as notifications,
     orders::service as orders_service,
+    paging::{Cursor, Page},
     vendors::service as vendors,
 };
 
@@ -200,7 +201,7 @@ pub async fn store_message(
         if !recently_online {
             queue::enqueue(
                 conn,
-                &Task::SendNotification {
+                &SendNotification {
                     notification_id: notification.id,
                 },
             )
@@ -393,14 +394,7 @@ pub async fn rooms(
             .to_owned();
         filter = filter.add(C::OrderId.in_subquery(visible));
     }
-    crate::graphql::paging::newest_first::<chat_rooms::Entity>(
-        conn,
-        filter,
-        C::CreatedAt,
-        C::Id,
-        page,
-    )
-    .await
+    crate::paging::newest_first::<chat_rooms::Entity>(conn, filter, C::CreatedAt, C::Id, page).await
 }
 
 /// Whether `viewer` may read the stored file `key` (`chat/{roomId}/…`): participants of the

@@ -16,7 +16,7 @@ use super::{
 use crate::{
     accounts::graphql::User,
     error::{AppError, AppResult},
-    graphql::{context::ContextExt as _, parse_id},
+    graphql::{context::ContextExt as _, ids::parse_id},
     orders::loaders::UserById,
     realtime::{Resume, is_replay, resumable, topic},
 };

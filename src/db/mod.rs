@@ -4,6 +4,7 @@
 //! SQLITE_BUSY half-way, so the same service code is correct on both backends. Its WAL is
 //! checkpointed in the background ([`checkpoint`]), off the writer's path.
 
+pub mod bulk;
 pub mod checkpoint;
 
 use std::time::Duration;

@@ -27,7 +27,7 @@ use async_graphql::{
     },
 };
 
-use super::{AppSchema, errors, limits, metrics};
+use super::{engine::SharedEngine, errors, limits, metrics};
 use crate::{AppError, AppState, realtime::live};
 
 /// The engine's recursion limit on selection sets (`limit_recursive_depth`).
@@ -36,7 +36,7 @@ pub const MAX_RECURSIVE_DEPTH: usize = 32;
 /// Runs HTTP requests on a schema without extensions.
 #[derive(Clone)]
 pub struct HttpExecutor {
-    schema: AppSchema,
+    schema: SharedEngine,
     limits: limits::DocumentLimits,
     state: AppState,
 }
@@ -77,7 +77,7 @@ struct Labels {
 }
 
 impl HttpExecutor {
-    pub fn new(schema: AppSchema, limits: limits::DocumentLimits, state: AppState) -> Self {
+    pub fn new(schema: SharedEngine, limits: limits::DocumentLimits, state: AppState) -> Self {
         Self {
             schema,
             limits,
@@ -86,7 +86,7 @@ impl HttpExecutor {
     }
 
     /// The schema it runs requests on (without extensions).
-    pub fn schema(&self) -> &AppSchema {
+    pub fn schema(&self) -> &SharedEngine {
         &self.schema
     }
 

@@ -7,26 +7,16 @@ use async_graphql::{
     connection::{Connection, CursorType, Edge},
 };
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
+use chrono::DateTime;
 
 use crate::error::{AppError, AppResult};
-
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-pub const MAX_PAGE_SIZE: u64 = 100;
+pub use crate::paging::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, SeqCursor};
 
 /// Extra fields on every connection.
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct ConnectionFields {
     /// How many items the whole list has (all pages).
     pub total_count: i64,
-}
-
-/// A keyset position: rows are ordered by (`at`, `id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub at: DateTime<Utc>,
-    pub id: Uuid,
 }
 
 impl CursorType for Cursor {
@@ -49,10 +39,6 @@ impl CursorType for Cursor {
     }
 }
 
-/// A position in a list ordered by a monotonic integer id (the ledger's transfers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeqCursor(pub i64);
-
 impl CursorType for SeqCursor {
     type Error = AppError;
 
@@ -69,13 +55,8 @@ impl CursorType for SeqCursor {
     }
 }
 
-/// Validated forward-paging arguments.
-#[derive(Debug, Clone, Copy)]
-pub struct Page<C = Cursor> {
-    pub limit: u64,
-    pub after: Option<C>,
-}
-
+// `Page` is domain-neutral (`crate::paging`); reading it from a query's arguments decodes
+// the cursor, which is the GraphQL layer's business.
 impl<C: CursorType<Error = AppError>> Page<C> {
     pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
         let limit = match first {
@@ -117,6 +98,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     #[test]

@@ -28,7 +28,7 @@ use tower_http::{
 
 use crate::{
     AppState,
-    graphql::{AppSchema, executor::HttpExecutor},
+    graphql::{executor::HttpExecutor, schema::AppSchema},
     realtime::fanout::Fanout,
 };
 
@@ -49,9 +49,9 @@ pub struct HttpState {
 }
 
 pub fn router(app: AppState) -> Router {
-    let schemas = crate::graphql::build_schemas(app.clone());
+    let schemas = crate::graphql::schema::build_schemas(app.clone());
     let max_body = app.config.max_body_bytes;
-    let fanout = Fanout::new(schemas.full.clone(), app.clone());
+    let fanout = Fanout::new(std::sync::Arc::new(schemas.full.clone()), app.clone());
     let state = HttpState {
         app,
         schema: schemas.full,

@@ -13,7 +13,38 @@ use entity::{
 };
 use sea_orm::{ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, QueryFilter as _};
 
-use crate::error::AppResult;
+use serde::{Deserialize, Serialize};
+
+use super::job::{Job, Queued, Recurring, Registry};
+use crate::{AppState, error::AppResult};
+
+/// Deletes expired sessions and tokens, and old finished jobs (recurring).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CleanupExpiredSessions {
+    /// The slot only names the firing; what is expired is judged when the job runs.
+    pub slot: DateTime<Utc>,
+}
+
+impl Job for CleanupExpiredSessions {
+    const KIND: &'static str = "cleanup_expired_sessions";
+}
+
+pub fn register(registry: &mut Registry<AppState>) {
+    registry
+        .handle(|state: AppState, _: CleanupExpiredSessions| async move {
+            let retention = Duration::days(state.config.retention_days);
+            let deleted = cleanup_expired(&state.db, Utc::now(), retention)
+                .await
+                .map_err(|e| anyhow::anyhow!("cleanup: {e:?}"))?;
+            tracing::info!(?deleted, "expired sessions and old jobs cleaned up");
+            Ok(())
+        })
+        .every(Recurring {
+            name: CleanupExpiredSessions::KIND,
+            expression: |config| &config.schedule_cleanup,
+            job: |slot| Queued::of(&CleanupExpiredSessions { slot }),
+        });
+}
 
 /// How many rows of each kind a cleanup deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::queue;
 use crate::{
     error::{AppError, AppResult},
-    graphql::relay::{Cursor, Page},
+    paging::{Cursor, Page},
 };
 
 /// Jobs newest first, optionally of one status and kind; with the total count of the filter.
@@ -30,7 +30,7 @@ pub async fn list(
     if let Some(kind) = kind {
         filter = filter.add(jobs::Column::Kind.eq(kind));
     }
-    crate::graphql::paging::newest_first::<jobs::Entity>(
+    crate::paging::newest_first::<jobs::Entity>(
         conn,
         filter,
         jobs::Column::CreatedAt,

@@ -5,13 +5,15 @@
 //! retry with exponential backoff until `max_attempts`, after which the job is parked as DEAD
 //! for inspection and manual retry. [`schedule`] enqueues the recurring jobs, once per slot
 //! across the fleet; [`control`] and [`graphql`] let admins inspect and steer the queue.
+//!
+//! The queue knows no domain: each domain declares its job kinds ([`job::Job`]) and their
+//! handlers in its own `jobs.rs`, and [`kinds`] registers them all at start-up.
 
 pub mod cleanup;
 pub mod control;
 pub mod graphql;
+pub mod job;
+pub mod kinds;
 pub mod queue;
 pub mod schedule;
-pub mod tasks;
 pub mod worker;
-
-pub use tasks::Task;

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::Task;
+use super::job::{Job, Queued};
 use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
@@ -20,33 +20,43 @@ const BACKOFF_BASE_SECS: i64 = 10;
 const BACKOFF_MAX_SECS: i64 = 3600;
 
 /// Adds a job, due now, to the queue, inside the caller's transaction.
-pub async fn enqueue(conn: &impl ConnectionTrait, task: &Task) -> AppResult<Uuid> {
-    enqueue_at(conn, task, Utc::now()).await
+pub async fn enqueue(conn: &impl ConnectionTrait, job: &impl Job) -> AppResult<Uuid> {
+    enqueue_at(conn, job, Utc::now()).await
 }
 
-/// Adds one job per task, all due now, with multi-row inserts inside the caller's transaction.
-pub async fn enqueue_all(conn: &impl ConnectionTrait, tasks: &[Task]) -> AppResult<Vec<Uuid>> {
+/// Adds the jobs, all due now, with multi-row inserts inside the caller's transaction.
+pub async fn enqueue_all<J: Job>(conn: &impl ConnectionTrait, jobs: &[J]) -> AppResult<Vec<Uuid>> {
     let now = Utc::now();
-    let mut ids = Vec::with_capacity(tasks.len());
-    let mut rows = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
+    let mut ids = Vec::with_capacity(jobs.len());
+    let mut rows = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let queued = Queued::of(job).map_err(AppError::internal)?;
         let id = crate::db::new_id();
         ids.push(id);
-        rows.push(pending_row(id, kind, payload, now, now));
+        rows.push(pending_row(id, queued, now, now));
     }
     crate::db::insert_chunked::<jobs::Entity>(conn, rows).await?;
     Ok(ids)
 }
 
+/// Adds a job due at `run_at`.
 pub async fn enqueue_at(
     conn: &impl ConnectionTrait,
-    task: &Task,
+    job: &impl Job,
     run_at: DateTime<Utc>,
 ) -> AppResult<Uuid> {
-    let (kind, payload) = task.to_parts().map_err(AppError::internal)?;
+    let queued = Queued::of(job).map_err(AppError::internal)?;
+    enqueue_queued(conn, queued, run_at).await
+}
+
+/// Adds a job already turned into its kind and payload (a recurring job's).
+pub async fn enqueue_queued(
+    conn: &impl ConnectionTrait,
+    queued: Queued,
+    run_at: DateTime<Utc>,
+) -> AppResult<Uuid> {
     let id = crate::db::new_id();
-    jobs::Entity::insert(pending_row(id, kind, payload, run_at, Utc::now()))
+    jobs::Entity::insert(pending_row(id, queued, run_at, Utc::now()))
         .exec_without_returning(conn)
         .await?;
     Ok(id)
@@ -55,14 +65,13 @@ pub async fn enqueue_at(
 /// A new PENDING job row, due at `run_at`.
 fn pending_row(
     id: Uuid,
-    kind: String,
-    payload: serde_json::Value,
+    Queued { kind, payload }: Queued,
     run_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> jobs::ActiveModel {
     jobs::ActiveModel {
         id: Set(id),
-        kind: Set(kind),
+        kind: Set(kind.to_owned()),
         payload: Set(payload),
         status: Set(JobStatus::Pending),
         attempts: Set(0),

@@ -10,7 +10,7 @@
 //! A slot that passes while no instance runs is skipped, not caught up.
 
 use anyhow::Context as _;
-use chrono::{DateTime, Duration, Timelike as _, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 use croner::{
     Cron,
     parser::{CronParser, Seconds},
@@ -20,7 +20,10 @@ use sea_orm::{ActiveValue::Set, EntityTrait as _, TransactionTrait as _};
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
-use super::{Task, queue};
+use super::{
+    job::{Queued, Recurring},
+    kinds, queue,
+};
 use crate::{AppState, config::Config, error::AppResult};
 
 /// One recurring job: a name (the key of its runs), when, and the job to enqueue for a slot.
@@ -30,8 +33,8 @@ pub struct Schedule {
     /// The cron expression, with seconds, in UTC.
     pub expression: String,
     pub cron: Cron,
-    /// The job for the slot (the slot lets a task know which period it covers).
-    pub task: fn(DateTime<Utc>) -> Task,
+    /// The job for the slot (the slot lets a job know which period it covers).
+    pub job: fn(DateTime<Utc>) -> serde_json::Result<Queued>,
 }
 
 impl Schedule {
@@ -39,7 +42,7 @@ impl Schedule {
     pub fn new(
         name: &'static str,
         expression: &str,
-        task: fn(DateTime<Utc>) -> Task,
+        job: fn(DateTime<Utc>) -> serde_json::Result<Queued>,
     ) -> anyhow::Result<Option<Self>> {
         let expression = expression.trim();
         if expression.eq_ignore_ascii_case("off") {
@@ -54,7 +57,7 @@ impl Schedule {
             name,
             expression: expression.to_owned(),
             cron,
-            task,
+            job,
         }))
     }
 
@@ -66,31 +69,19 @@ impl Schedule {
     }
 }
 
-/// Every schedule, from the configuration. A domain adds its recurring job here with one more
-/// entry; nothing else needs to change.
+/// Every schedule: the recurring jobs the domains registered ([`kinds`]), each with its cron
+/// expression from the configuration (`off` leaves it out).
 pub fn schedules(config: &Config) -> anyhow::Result<Vec<Schedule>> {
-    let all = [
-        // Completes orders delivered more than `AutoReleaseHours` ago (the orders code).
-        Schedule::new(
-            "auto_release_delivered",
-            &config.schedule_auto_release,
-            |_| Task::AutoReleaseDelivered,
-        )?,
-        Schedule::new(
-            "cleanup_expired_sessions",
-            &config.schedule_cleanup,
-            |slot| Task::CleanupExpiredSessions { slot },
-        )?,
-        Schedule::new(
-            "generate_daily_report",
-            &config.schedule_daily_report,
-            // The report covers the UTC day before the slot.
-            |slot| Task::GenerateDailyReport {
-                day: (slot - Duration::days(1)).date_naive(),
-            },
-        )?,
-    ];
-    Ok(all.into_iter().flatten().collect())
+    let mut all = Vec::new();
+    for &Recurring {
+        name,
+        expression,
+        job,
+    } in kinds::registry().recurring()
+    {
+        all.extend(Schedule::new(name, expression(config), job)?);
+    }
+    Ok(all)
 }
 
 /// Claims `slot` of `schedule` for this instance and enqueues its job, in one transaction.
@@ -98,7 +89,8 @@ pub fn schedules(config: &Config) -> anyhow::Result<Vec<Schedule>> {
 /// had it.
 pub async fn fire(state: &AppState, schedule: &Schedule, slot: DateTime<Utc>) -> AppResult<bool> {
     let txn = state.db.begin().await?;
-    let job_id = queue::enqueue(&txn, &(schedule.task)(slot)).await?;
+    let job = (schedule.job)(slot).map_err(crate::AppError::internal)?;
+    let job_id = queue::enqueue_queued(&txn, job, Utc::now()).await?;
     let inserted = schedule_runs::Entity::insert(schedule_runs::ActiveModel {
         id: Set(crate::db::new_id()),
         schedule: Set(schedule.name.to_owned()),
@@ -174,8 +166,8 @@ pub async fn start(state: AppState, shutdown: CancellationToken) -> anyhow::Resu
 mod tests {
     use super::*;
 
-    fn task(slot: DateTime<Utc>) -> Task {
-        Task::CleanupExpiredSessions { slot }
+    fn task(slot: DateTime<Utc>) -> serde_json::Result<Queued> {
+        Queued::of(&crate::jobs::cleanup::CleanupExpiredSessions { slot })
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::jobs::{self, JobStatus};
 use tokio_util::sync::CancellationToken;
 
-use super::{Task, queue, tasks};
+use super::{kinds, queue};
 use crate::{AppState, error::AppResult};
 
 /// What happened to the job a call ran.
@@ -23,10 +23,12 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<
     let Some(job) = queue::claim_next(&state.db, now).await? else {
         return Ok(None);
     };
-    let result = match Task::from_parts(&job.kind, &job.payload) {
-        Ok(task) => tasks::run(state, &task).await,
-        Err(err) => Err(anyhow::anyhow!("undecodable payload: {err}")),
-    };
+    // Notifications the job creates are published once it is done (after its commits).
+    let result = crate::realtime::live::after(
+        state,
+        kinds::registry().run(state.clone(), &job.kind, &job.payload),
+    )
+    .await;
     let status = match result {
         Ok(()) => {
             queue::mark_succeeded(&state.db, &job).await?;

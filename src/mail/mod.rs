@@ -83,3 +83,16 @@ impl Mailer {
         Ok(())
     }
 }
+
+/// The user an email goes to, read when the job sending it runs.
+pub async fn recipient(
+    db: &sea_orm::DatabaseConnection,
+    user_id: uuid::Uuid,
+) -> anyhow::Result<entity::users::Model> {
+    use sea_orm::EntityTrait as _;
+    entity::users::Entity::find_by_id(user_id)
+        .one(db)
+        .await
+        .context("load the recipient")?
+        .with_context(|| format!("user {user_id} no longer exists"))
+}

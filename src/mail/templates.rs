@@ -62,38 +62,6 @@ pub fn kyc_decision(to: &str, name: &str, business: &str, approved: bool, reason
     }
 }
 
-pub fn daily_report(
-    to: &str,
-    name: &str,
-    day: chrono::NaiveDate,
-    figures: &crate::reports::service::DailyFigures,
-) -> Email {
-    let money = |paise| crate::graphql::scalars::Money::inr(paise).formatted;
-    let recharged = money(figures.recharged_paise);
-    let orders: i64 = figures.orders_by_status.values().sum();
-    let by_status: Vec<String> = figures
-        .orders_by_status
-        .iter()
-        .map(|(status, count)| format!("{status} {count}"))
-        .collect();
-    Email {
-        to: to.to_owned(),
-        subject: format!("Kabaadwala daily report for {day}"),
-        body: format!(
-            "Namaste {name},\n\nThe figures for {day} (UTC):\n\n\
-             New users: {}\nNew vendors: {}\nWallet recharges: {} ({recharged})\n\
-             Orders placed: {orders} ({})\nGMV: {}\nCommission earned: {}\n\n\
-             The report is also in the admin API (dailyReport).\n\n— Kabaadwala\n",
-            figures.new_users,
-            figures.new_vendors,
-            figures.recharges,
-            by_status.join(", "),
-            money(figures.gmv_paise),
-            money(figures.commission_paise),
-        ),
-    }
-}
-
 pub fn order_placed(to: &str, name: &str, number: &str, vendor: &str, total: &str) -> Email {
     Email {
         to: to.to_owned(),

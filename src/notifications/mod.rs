@@ -3,4 +3,5 @@
 
 pub mod email;
 pub mod graphql;
+pub mod jobs;
 pub mod service;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::relay::{Cursor, Page},
+    paging::{Cursor, Page},
 };
 
 /// Stores a notification for `user_id`.
@@ -75,7 +75,7 @@ pub async fn page(
     if unread_only {
         filter = filter.add(notifications::Column::ReadAt.is_null());
     }
-    crate::graphql::paging::newest_first::<notifications::Entity>(
+    crate::paging::newest_first::<notifications::Entity>(
         conn,
         filter,
         notifications::Column::CreatedAt,

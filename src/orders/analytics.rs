@@ -6,13 +6,15 @@
 
 use chrono::{DateTime, Utc};
 use entity::{ledger_accounts::AccountKind, orders::OrderStatus};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult,
+    sea_query::{
+        Alias, Asterisk, Condition, Expr, ExprTrait as _, Func, JoinType, Order, Query, SimpleExpr,
+    },
+};
 use uuid::Uuid;
 
-use crate::{
-    error::AppResult,
-    wallet::ledger::{self, portable},
-};
+use crate::{error::AppResult, wallet::ledger};
 
 /// How many products `top_products` lists.
 pub const TOP_PRODUCTS: i64 = 5;
@@ -104,19 +106,37 @@ pub async fn vendor_figures(
     to: DateTime<Utc>,
 ) -> AppResult<VendorFigures> {
     let backend = conn.get_database_backend();
-    let stmt = |sql: &str, values: Vec<Value>| {
-        Statement::from_sql_and_values(backend, portable(backend, sql), values)
+    let bigint = |e: SimpleExpr| e.cast_as(Alias::new("BIGINT"));
+    let sum = |col: SimpleExpr| {
+        bigint(Func::coalesce([SimpleExpr::from(Func::sum(col)), Expr::val(0)]).into())
     };
-    let range = || -> Vec<Value> { vec![vendor_id.into(), from.into(), to.into()] };
+    let count = || bigint(Func::count(Expr::col(Asterisk)).into());
+    let in_range = |created: (Alias, Alias)| {
+        Condition::all()
+            .add(Expr::col((created.0.clone(), Alias::new("vendor_id"))).eq(vendor_id))
+            .add(Expr::col((created.0.clone(), created.1.clone())).gte(from))
+            .add(Expr::col(created).lt(to))
+    };
+    let orders = || Alias::new("orders");
+    let standing = |table: Alias| {
+        Expr::col((table, Alias::new("status"))).is_not_in(["CANCELLED", "REFUNDED"])
+    };
 
-    let rows = StatusRow::find_by_statement(stmt(
-        "SELECT status, CAST(COUNT(*) AS BIGINT) AS orders, \
-           CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, \
-           CAST(COALESCE(SUM(commission), 0) AS BIGINT) AS commission \
-         FROM orders WHERE vendor_id = $1 AND created_at >= $2 AND created_at < $3 \
-         GROUP BY status",
-        range(),
-    ))
+    let rows = StatusRow::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(Expr::col(Alias::new("status")), Alias::new("status"))
+                .expr_as(count(), Alias::new("orders"))
+                .expr_as(sum(Expr::col(Alias::new("total"))), Alias::new("total"))
+                .expr_as(
+                    sum(Expr::col(Alias::new("commission"))),
+                    Alias::new("commission"),
+                )
+                .from(orders())
+                .cond_where(in_range((orders(), Alias::new("created_at"))))
+                .group_by_col(Alias::new("status")),
+        ),
+    )
     .all(conn)
     .await?;
     let mut by_status = Vec::new();
@@ -140,19 +160,38 @@ pub async fn vendor_figures(
     }
     by_status.sort_by_key(|s| super::state::ALL.iter().position(|a| *a == s.status));
 
-    let top_products = TopRow::find_by_statement(stmt(
-        "SELECT i.product_id AS product_id, MAX(i.product_name) AS product_name, \
-           CAST(SUM(i.quantity) AS BIGINT) AS quantity, CAST(SUM(i.line_total) AS BIGINT) AS sales \
-         FROM order_items i JOIN orders o ON o.id = i.order_id \
-         WHERE o.vendor_id = $1 AND o.created_at >= $2 AND o.created_at < $3 \
-           AND o.status NOT IN ('CANCELLED', 'REFUNDED') \
-         GROUP BY i.product_id ORDER BY sales DESC, quantity DESC, product_id LIMIT $4",
-        {
-            let mut v = range();
-            v.push(TOP_PRODUCTS.into());
-            v
-        },
-    ))
+    let (i, o) = (Alias::new("i"), Alias::new("o"));
+    let item = |c: &str| Expr::col((i.clone(), Alias::new(c)));
+    let top_products = TopRow::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(item("product_id"), Alias::new("product_id"))
+                .expr_as(Func::max(item("product_name")), Alias::new("product_name"))
+                .expr_as(
+                    bigint(Func::sum(item("quantity")).into()),
+                    Alias::new("quantity"),
+                )
+                .expr_as(
+                    bigint(Func::sum(item("line_total")).into()),
+                    Alias::new("sales"),
+                )
+                .from_as(Alias::new("order_items"), i.clone())
+                .join_as(
+                    JoinType::InnerJoin,
+                    orders(),
+                    o.clone(),
+                    Expr::col((o.clone(), Alias::new("id")))
+                        .equals((i.clone(), Alias::new("order_id"))),
+                )
+                .cond_where(in_range((o.clone(), Alias::new("created_at"))))
+                .and_where(standing(o.clone()))
+                .group_by_col((i.clone(), Alias::new("product_id")))
+                .order_by(Alias::new("sales"), Order::Desc)
+                .order_by(Alias::new("quantity"), Order::Desc)
+                .order_by(Alias::new("product_id"), Order::Asc)
+                .limit(TOP_PRODUCTS.unsigned_abs()),
+        ),
+    )
     .all(conn)
     .await?
     .into_iter()
@@ -164,17 +203,23 @@ pub async fn vendor_figures(
     })
     .collect();
 
-    let day = day_of(backend, "created_at");
-    let daily = DayRow::find_by_statement(stmt(
-        &format!(
-            "SELECT {day} AS day, CAST(COUNT(*) AS BIGINT) AS orders, \
-               CAST(COALESCE(SUM(total), 0) AS BIGINT) AS gross_sales \
-             FROM orders WHERE vendor_id = $1 AND created_at >= $2 AND created_at < $3 \
-               AND status NOT IN ('CANCELLED', 'REFUNDED') \
-             GROUP BY {day} ORDER BY day"
+    let day = Expr::cust(day_of(backend, "created_at"));
+    let daily = DayRow::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(day.clone(), Alias::new("day"))
+                .expr_as(count(), Alias::new("orders"))
+                .expr_as(
+                    sum(Expr::col(Alias::new("total"))),
+                    Alias::new("gross_sales"),
+                )
+                .from(orders())
+                .cond_where(in_range((orders(), Alias::new("created_at"))))
+                .and_where(standing(orders()))
+                .add_group_by([day])
+                .order_by(Alias::new("day"), Order::Asc),
         ),
-        range(),
-    ))
+    )
     .all(conn)
     .await?
     .into_iter()
@@ -185,11 +230,16 @@ pub async fn vendor_figures(
     })
     .collect();
 
-    let paid_out = Sum::find_by_statement(stmt(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM payouts \
-         WHERE vendor_id = $1 AND status = 'PAID' AND paid_at >= $2 AND paid_at < $3",
-        range(),
-    ))
+    let payouts = || Alias::new("payouts");
+    let paid_out = Sum::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(sum(Expr::col(Alias::new("amount"))), Alias::new("total"))
+                .from(payouts())
+                .cond_where(in_range((payouts(), Alias::new("paid_at"))))
+                .and_where(Expr::col(Alias::new("status")).eq("PAID")),
+        ),
+    )
     .one(conn)
     .await?
     .map_or(0, |s| s.total);

@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod graphql;
+pub mod jobs;
 pub mod loaders;
 /// Group commit of placements: many orders in one transaction, each with its own answer.
 pub mod placement;

@@ -33,6 +33,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::service::{self, CheckedInput, NewOrder, PlaceOrderInput, Placed};
+use crate::db::bulk::{Move, add_by_id};
 use crate::{
     batching::BatchQueues,
     error::{AppError, AppResult},
@@ -42,7 +43,7 @@ use crate::{
     settings::service::{self as settings, Setting},
     wallet::{
         escrow::{self, NewHold},
-        ledger::{self, portable},
+        ledger,
     },
 };
 
@@ -173,12 +174,6 @@ struct Candidate<'a> {
     vendor: &'a vendors::Model,
     subtotal: i64,
     bps: i64,
-}
-
-#[derive(FromQueryResult)]
-struct StockRow {
-    id: Uuid,
-    stock: i32,
 }
 
 #[derive(FromQueryResult)]
@@ -522,53 +517,27 @@ async fn take_stock(
     left: &HashMap<Uuid, i32>,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut taken: Vec<(Uuid, i32, i32)> = left
+    let mut taken: Vec<Move> = left
         .iter()
         .filter_map(|(id, after)| {
             let before = locked.get(id)?.stock;
-            (*after != before).then_some((*id, before - *after, *after))
+            (*after != before).then_some(Move {
+                id: *id,
+                delta: i64::from(*after) - i64::from(before),
+                expected: i64::from(*after),
+            })
         })
         .collect();
-    taken.sort_by_key(|(id, _, _)| *id);
-    let backend = conn.get_database_backend();
-    for chunk in taken.chunks(1000) {
-        let mut values: Vec<sea_orm::Value> = vec![now.into()];
-        let mut cases = String::new();
-        for (id, quantity, _) in chunk {
-            values.push((*id).into());
-            values.push((*quantity).into());
-            let n = values.len();
-            cases.push_str(&format!(" WHEN ${} THEN ${n}", n - 1));
-        }
-        let first = values.len() + 1;
-        let ids: Vec<String> = (first..first + chunk.len())
-            .map(|n| format!("${n}"))
-            .collect();
-        values.extend(chunk.iter().map(|(id, _, _)| sea_orm::Value::from(*id)));
-        let sql = format!(
-            "UPDATE products SET stock = stock - CASE id{cases} ELSE 0 END, updated_at = $1 \
-             WHERE id IN ({}) RETURNING id, stock",
-            ids.join(", ")
-        );
-        let rows = StockRow::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            portable(backend, &sql),
-            values,
-        ))
-        .all(conn)
-        .await?;
-        let expected: HashMap<Uuid, i32> = chunk.iter().map(|(id, _, a)| (*id, *a)).collect();
-        let exact = rows.len() == chunk.len()
-            && rows
-                .iter()
-                .all(|row| expected.get(&row.id) == Some(&row.stock));
-        if !exact {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "products changed while locked"
-            )));
-        }
-    }
-    Ok(())
+    taken.sort_by_key(|m| m.id);
+    add_by_id(
+        conn,
+        "products",
+        "stock",
+        &taken,
+        &[("updated_at", sea_orm::sea_query::Expr::value(now))],
+        "products",
+    )
+    .await
 }
 
 /// `n` new order numbers, ascending: from the sequence on PostgreSQL; on SQLite, the counter

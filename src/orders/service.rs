@@ -24,6 +24,7 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use super::jobs::{OrderEmail, ReleaseHeldAmount, SendOrderEmail};
 use super::state;
 use crate::{
     accounts::service as accounts,
@@ -31,12 +32,9 @@ use crate::{
     catalog::{products as catalog, reviews},
     error::{AppError, AppResult},
     geo,
-    graphql::relay::{Cursor, Page},
-    jobs::{
-        queue,
-        tasks::{OrderEmail, Task},
-    },
+    jobs::queue,
     notifications::service as notifications,
+    paging::{Cursor, Page},
     settings::service::{self as settings, Setting},
     vendors::service as vendors_service,
     wallet::{escrow, ledger},
@@ -522,13 +520,13 @@ pub(super) fn placed_notice(order: &orders::Model) -> (String, String) {
         format!(
             "A buyer placed order {} for {}. Confirm or reject it.",
             order.number,
-            crate::graphql::scalars::format_inr(order.total)
+            crate::money::format_inr(order.total)
         ),
     )
 }
 
-pub(super) fn placed_email(order_id: Uuid) -> Task {
-    Task::SendOrderEmail {
+pub(super) fn placed_email(order_id: Uuid) -> SendOrderEmail {
+    SendOrderEmail {
         order_id,
         email: OrderEmail::Placed,
     }
@@ -674,7 +672,7 @@ pub async fn transition(
         }
     }
     if to == OrderStatus::Completed {
-        queue::enqueue(conn, &Task::ReleaseHeldAmount { order_id: order.id }).await?;
+        queue::enqueue(conn, &ReleaseHeldAmount { order_id: order.id }).await?;
     }
     notify_transition(conn, &order, actor, note.as_deref()).await?;
     let email = match to {
@@ -686,7 +684,7 @@ pub async fn transition(
     if let Some(email) = email {
         queue::enqueue(
             conn,
-            &Task::SendOrderEmail {
+            &SendOrderEmail {
                 order_id: order.id,
                 email,
             },
@@ -901,7 +899,7 @@ pub async fn page(
     if let Some(status) = status {
         filter = filter.add(orders::Column::Status.eq(status));
     }
-    crate::graphql::paging::newest_first::<orders::Entity>(
+    crate::paging::newest_first::<orders::Entity>(
         conn,
         filter,
         orders::Column::CreatedAt,

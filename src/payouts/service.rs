@@ -17,11 +17,9 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::{
-        relay::{Cursor, Page},
-        scalars::format_inr,
-    },
+    money::format_inr,
     notifications::service as notifications,
+    paging::{Cursor, Page},
     vendors::service as vendors_service,
     wallet::ledger::{self, PLATFORM, Transfer},
 };
@@ -343,7 +341,7 @@ pub async fn page(
     if let Some(status) = status {
         filter = filter.add(payouts::Column::Status.eq(status));
     }
-    crate::graphql::paging::newest_first::<payouts::Entity>(
+    crate::paging::newest_first::<payouts::Entity>(
         conn,
         filter,
         payouts::Column::CreatedAt,

@@ -4,13 +4,34 @@
 use anyhow::Context as _;
 use chrono::Utc;
 use sea_orm::TransactionTrait as _;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
     events,
     service::{self, booking},
 };
-use crate::AppState;
+use crate::{
+    AppState,
+    jobs::job::{Job, Registry},
+};
+
+/// Ends offer round `round` of a slot-less pickup: the next vendors, or EXPIRED.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpirePickupOffers {
+    pub pickup_id: Uuid,
+    pub round: i32,
+}
+
+impl Job for ExpirePickupOffers {
+    const KIND: &'static str = "expire_pickup_offers";
+}
+
+pub fn register(registry: &mut Registry<AppState>) {
+    registry.handle(|state, job: ExpirePickupOffers| async move {
+        expire_offers(&state, job.pickup_id, job.round).await
+    });
+}
 
 /// The offer rules from the configuration.
 pub fn offer_rules(state: &AppState) -> booking::OfferRules {
@@ -34,4 +55,21 @@ pub async fn expire_offers(state: &AppState, pickup_id: Uuid, round: i32) -> any
     }
     state.wake_worker();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_job_keeps_its_stored_kind_and_payload() {
+        let job = ExpirePickupOffers {
+            pickup_id: Uuid::nil(),
+            round: 2,
+        };
+        let (kind, payload) = job.to_parts().unwrap_or(("", serde_json::Value::Null));
+        assert_eq!(kind, "expire_pickup_offers");
+        assert_eq!(payload["round"], 2);
+        assert_eq!(ExpirePickupOffers::from_payload(&payload).ok(), Some(job));
+    }
 }

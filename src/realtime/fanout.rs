@@ -32,7 +32,9 @@ use crate::{
     AppState,
     auth::{Auth, jwt::role_name},
     error::AppError,
-    graphql::{AppSchema, context::NeutralPass, errors::response_for, loader::new_loader},
+    graphql::{
+        context::NeutralPass, engine::SharedEngine, errors::response_for, loader::new_loader,
+    },
 };
 
 /// Open subscriptions in this process (a gauge for `/metrics`).
@@ -85,7 +87,7 @@ struct Group {
 
 /// The groups of one server (one per router).
 pub struct Fanout {
-    schema: AppSchema,
+    schema: SharedEngine,
     state: AppState,
     groups: Mutex<HashMap<GroupKey, Group>>,
     resolutions: AtomicU64,
@@ -139,7 +141,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Fanout {
-    pub fn new(schema: AppSchema, state: AppState) -> Arc<Self> {
+    pub fn new(schema: SharedEngine, state: AppState) -> Arc<Self> {
         Arc::new(Self {
             schema,
             state,

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    graphql::{context::ContextExt as _, parse_id},
+    graphql::{context::ContextExt as _, ids::parse_id},
     notifications::{graphql::Notification, service as notifications},
     orders::{graphql::Order, service as orders},
 };

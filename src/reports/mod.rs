@@ -3,5 +3,8 @@
 //! scheduled `generate_daily_report` job, stored one row per day in `daily_reports`, emailed to
 //! the admins and readable by admins through GraphQL.
 
+pub mod email;
+pub mod figures;
 pub mod graphql;
+pub mod jobs;
 pub mod service;

@@ -1,7 +1,5 @@
 //! Computing, storing and reading daily reports.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
     daily_reports,
@@ -16,34 +14,13 @@ use sea_orm::{
     FromQueryResult, PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
     sea_query::OnConflict,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    mail::templates,
 };
 
-/// The figures of one day. Stored as JSON: a figure added later needs no migration, and rows
-/// written before it read it as its default (`#[serde(default)]` on the new field).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DailyFigures {
-    /// Accounts created that day.
-    pub new_users: i64,
-    /// Vendor profiles created that day.
-    pub new_vendors: i64,
-    /// Wallet recharges that succeeded that day, and their total in paise.
-    pub recharges: i64,
-    pub recharged_paise: i64,
-    /// Orders placed that day, by their status now (keys are the statuses' API names).
-    pub orders_by_status: BTreeMap<String, i64>,
-    /// Gross merchandise value: the totals of the orders placed that day, less those since
-    /// cancelled or refunded.
-    pub gmv_paise: i64,
-    /// Commission earned that day: on the orders completed (money released) that day.
-    pub commission_paise: i64,
-}
+pub use super::figures::DailyFigures;
 
 /// `[day 00:00, next day 00:00)` in UTC.
 pub fn day_bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -225,7 +202,7 @@ pub async fn generate_and_send(state: &AppState, day: NaiveDate) -> anyhow::Resu
         .all(&state.db)
         .await?;
     for admin in admins {
-        let email = templates::daily_report(&admin.email, &admin.full_name, day, &figures);
+        let email = super::email::daily_report(&admin.email, &admin.full_name, day, &figures);
         state.mailer.send(&email).await?;
     }
     Ok(())

@@ -17,7 +17,9 @@ use crate::{
         search::{ProductCursor, ProductFilter, ProductSort, Scope},
     },
     error::{AppError, AppResult},
-    graphql::{context::ContextExt as _, parse_id, relay::ConnectionFields, upload::read_upload},
+    graphql::{
+        context::ContextExt as _, ids::parse_id, relay::ConnectionFields, upload::read_upload,
+    },
     storage::{self, sniff},
 };
 

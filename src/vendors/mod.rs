@@ -3,6 +3,7 @@
 //! a KYC decision is mailed to the vendor through the job queue.
 
 pub mod graphql;
+pub mod jobs;
 pub mod kyc;
 pub mod loaders;
 pub mod service;

@@ -16,7 +16,7 @@ use crate::{
     auth::service::{check_name, normalize_phone},
     error::{AppError, AppResult},
     geo,
-    jobs::{queue, tasks::Task},
+    jobs::queue,
     settings::service::{self as settings, Setting},
     validate::optional_text,
 };
@@ -219,7 +219,7 @@ pub async fn review_kyc(
             "the KYC status changed meanwhile; reload and try again".into(),
         ));
     }
-    queue::enqueue(conn, &Task::SendKycDecisionEmail { vendor_id }).await?;
+    queue::enqueue(conn, &super::jobs::SendKycDecisionEmail { vendor_id }).await?;
     find(conn, vendor_id).await
 }
 

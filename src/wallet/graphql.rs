@@ -21,7 +21,7 @@ use crate::{
     error::AppResult,
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         relay::{ConnectionFields, Page, SeqCursor},
         scalars::{Money, Paise},
     },

@@ -9,8 +9,8 @@
 
 pub mod escrow;
 pub mod graphql;
+pub mod jobs;
 pub mod ledger;
 pub mod recharge;
 /// Holds still HELD for orders and payouts that are over, reported by `ledgerCheck`.
-pub mod stale;
 pub mod webhook;

@@ -20,7 +20,7 @@ use super::ledger::{self, PLATFORM, Transfer};
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    jobs::{Task, queue},
+    jobs::queue,
     settings::{self, Setting},
 };
 
@@ -80,8 +80,8 @@ pub async fn request(
             "amount",
             format!(
                 "a recharge must be between {} and {}",
-                crate::graphql::scalars::format_inr(min),
-                crate::graphql::scalars::format_inr(max)
+                crate::money::format_inr(min),
+                crate::money::format_inr(max)
             ),
         ));
     }
@@ -112,7 +112,7 @@ pub async fn request(
     .await?;
     queue::enqueue(
         &txn,
-        &Task::ProcessWalletRecharge {
+        &super::jobs::ProcessWalletRecharge {
             recharge_id: recharge.id,
         },
     )

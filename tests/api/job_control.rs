@@ -1,7 +1,11 @@
 //! Job control for admins: listing, stats, retry and purge, and who may use them.
 
 use chrono::{Duration, Utc};
-use kabaadwala::jobs::{Task, queue, worker};
+use kabaadwala::{
+    auth::jobs::SendOtpEmail,
+    jobs::{queue, worker},
+    vendors::jobs::SendKycDecisionEmail,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -11,7 +15,7 @@ use crate::support::TestApp;
 async fn dead_job(app: &TestApp) -> Uuid {
     let id = queue::enqueue(
         &app.state.db,
-        &Task::SendOtpEmail {
+        &SendOtpEmail {
             user_id: Uuid::new_v4(),
             code: "123456".into(),
         },
@@ -98,7 +102,7 @@ async fn job_stats_count_by_status_and_kind_and_tell_how_late_the_queue_is() {
     dead_job(&app).await;
     queue::enqueue_at(
         &app.state.db,
-        &Task::SendKycDecisionEmail {
+        &SendKycDecisionEmail {
             vendor_id: Uuid::new_v4(),
         },
         Utc::now() - Duration::minutes(10),
@@ -108,7 +112,7 @@ async fn job_stats_count_by_status_and_kind_and_tell_how_late_the_queue_is() {
     // Not due yet: not late.
     queue::enqueue_at(
         &app.state.db,
-        &Task::SendKycDecisionEmail {
+        &SendKycDecisionEmail {
             vendor_id: Uuid::new_v4(),
         },
         Utc::now() + Duration::hours(1),
@@ -184,7 +188,7 @@ async fn retrying_a_succeeded_running_or_unknown_job_is_refused() {
     assert_eq!(unknown.code(), "NOT_FOUND");
     let running = queue::enqueue(
         &app.state.db,
-        &Task::SendKycDecisionEmail {
+        &SendKycDecisionEmail {
             vendor_id: Uuid::new_v4(),
         },
     )
@@ -210,7 +214,7 @@ async fn purging_deletes_only_finished_jobs_of_the_given_status() {
     dead_job(&app).await;
     queue::enqueue_at(
         &app.state.db,
-        &Task::SendKycDecisionEmail {
+        &SendKycDecisionEmail {
             vendor_id: Uuid::new_v4(),
         },
         Utc::now() + Duration::hours(1),

@@ -2,7 +2,10 @@
 
 use chrono::{Duration, Utc};
 use entity::jobs::{self, JobStatus};
-use kabaadwala::jobs::{Task, queue, worker};
+use kabaadwala::{
+    auth::jobs::{SendOtpEmail, SendVerificationEmail},
+    jobs::{queue, worker},
+};
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _, sea_query::Expr,
 };
@@ -11,8 +14,8 @@ use uuid::Uuid;
 use crate::support::TestApp;
 
 /// A job that fails for a real reason: it mails a user who does not exist.
-fn doomed_task() -> Task {
-    Task::SendVerificationEmail {
+fn doomed_task() -> SendVerificationEmail {
+    SendVerificationEmail {
         user_id: Uuid::new_v4(),
         token: "t".into(),
     }
@@ -102,7 +105,7 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs() {
     let txn = app.state.db.begin().await.unwrap();
     queue::enqueue(
         &txn,
-        &Task::SendOtpEmail {
+        &SendOtpEmail {
             user_id: asha.user_id.parse().unwrap(),
             code: "123456".into(),
         },

@@ -369,7 +369,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_ip_is_the_one_counted() {
 async fn with_redis_every_instance_shares_the_counters_and_in_memory_each_counts_its_own() {
     let app = TestApp::with_env(&[("RATE_LIMIT_LOGIN_ACCOUNT", "2/60")]).await;
     let asha = app.customer("Asha").await;
-    let other = kabaadwala::graphql::build_schema(app.second_instance().await);
+    let other = kabaadwala::graphql::schema::build_schema(app.second_instance().await);
     let vars = json!({ "input": { "email": asha.email, "password": PASSWORD } });
 
     app.gql(LOGIN, vars.clone(), None).await.data("login");

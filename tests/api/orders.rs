@@ -575,7 +575,7 @@ async fn the_auto_release_task_runs_through_the_job_queue_and_a_repeated_release
     o.update(&app.state.db).await.unwrap();
 
     let txn = app.state.db.begin().await.unwrap();
-    kabaadwala::jobs::queue::enqueue(&txn, &kabaadwala::jobs::Task::AutoReleaseDelivered)
+    kabaadwala::jobs::queue::enqueue(&txn, &kabaadwala::orders::jobs::AutoReleaseDelivered)
         .await
         .unwrap();
     txn.commit().await.unwrap();
@@ -686,7 +686,7 @@ async fn an_auto_release_job_with_failed_orders_says_how_many_in_its_last_error(
     app.drain_jobs().await;
     let txn = app.state.db.begin().await.unwrap();
     let job_id =
-        kabaadwala::jobs::queue::enqueue(&txn, &kabaadwala::jobs::Task::AutoReleaseDelivered)
+        kabaadwala::jobs::queue::enqueue(&txn, &kabaadwala::orders::jobs::AutoReleaseDelivered)
             .await
             .unwrap();
     txn.commit().await.unwrap();

@@ -92,7 +92,7 @@ async fn a_resume_racing_with_new_messages_misses_none_and_repeats_none() {
         let buyer = c.buyer.clone();
         let room = c.room_id.clone();
         tokio::spawn(async move {
-            let schema = kabaadwala::graphql::build_schema(state.clone());
+            let schema = kabaadwala::graphql::schema::build_schema(state.clone());
             for i in 0..SENT {
                 let request = async_graphql::Request::new(
                     "mutation($r: ID!, $b: String!) { sendMessage(input: { roomId: $r, body: $b }) { id } }",
@@ -105,7 +105,9 @@ async fn a_resume_racing_with_new_messages_misses_none_and_repeats_none() {
                     Some(&format!("Bearer {}", buyer.access_token)),
                 );
                 let response = schema
-                    .execute(kabaadwala::graphql::request_data(request, &state, auth))
+                    .execute(kabaadwala::graphql::schema::request_data(
+                        request, &state, auth,
+                    ))
                     .await;
                 assert!(response.errors.is_empty(), "{:?}", response.errors);
             }

@@ -8,7 +8,7 @@ use entity::{
     otp_challenges, refresh_tokens, schedule_runs,
 };
 use kabaadwala::jobs::{
-    Task, queue,
+    queue,
     schedule::{self, Schedule},
 };
 use sea_orm::{
@@ -189,7 +189,7 @@ async fn cleanup_deletes_exactly_the_expired_and_stale_rows() {
     ] {
         let id = queue::enqueue_at(
             db,
-            &Task::SendKycDecisionEmail {
+            &kabaadwala::vendors::jobs::SendKycDecisionEmail {
                 vendor_id: Uuid::new_v4(),
             },
             later,
@@ -299,9 +299,12 @@ async fn the_daily_report_counts_the_days_sign_ups_vendors_and_recharges() {
     .data("rechargeWallet");
     let today: NaiveDate = Utc::now().date_naive();
 
-    queue::enqueue(&app.state.db, &Task::GenerateDailyReport { day: today })
-        .await
-        .unwrap();
+    queue::enqueue(
+        &app.state.db,
+        &kabaadwala::reports::jobs::GenerateDailyReport { day: today },
+    )
+    .await
+    .unwrap();
     app.drain_jobs().await;
 
     let report = app
@@ -329,9 +332,12 @@ async fn the_daily_report_counts_the_days_sign_ups_vendors_and_recharges() {
     assert!(mail.contains("New users: 4"), "{mail}");
     assert!(app.mail_to(&asha.email, "daily report").is_none());
     // Generating the same day again replaces the row.
-    queue::enqueue(&app.state.db, &Task::GenerateDailyReport { day: today })
-        .await
-        .unwrap();
+    queue::enqueue(
+        &app.state.db,
+        &kabaadwala::reports::jobs::GenerateDailyReport { day: today },
+    )
+    .await
+    .unwrap();
     app.drain_jobs().await;
     assert_eq!(
         entity::daily_reports::Entity::find()
@@ -407,9 +413,12 @@ async fn the_daily_report_counts_orders_by_status_gmv_and_commission() {
     let (done, standing) = (row(&completed).await, row(&open).await);
     let today = Utc::now().date_naive();
 
-    queue::enqueue(&app.state.db, &Task::GenerateDailyReport { day: today })
-        .await
-        .unwrap();
+    queue::enqueue(
+        &app.state.db,
+        &kabaadwala::reports::jobs::GenerateDailyReport { day: today },
+    )
+    .await
+    .unwrap();
     app.drain_jobs().await;
 
     let report = app

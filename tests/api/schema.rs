@@ -2,7 +2,7 @@
 
 #[test]
 fn schema_graphql_matches_the_built_schema() {
-    let built = kabaadwala::graphql::sdl();
+    let built = kabaadwala::graphql::schema::sdl();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
@@ -13,7 +13,7 @@ fn schema_graphql_matches_the_built_schema() {
 
 #[test]
 fn money_is_never_a_float_in_the_schema() {
-    let sdl = kabaadwala::graphql::sdl();
+    let sdl = kabaadwala::graphql::schema::sdl();
     for line in sdl.lines().filter(|l| l.contains("Float")) {
         let field = line.trim();
         assert!(

@@ -9,7 +9,7 @@ use super::super::{
 };
 use crate::{
     error::AppResult,
-    graphql::{context::ContextExt as _, parse_id},
+    graphql::{context::ContextExt as _, ids::parse_id},
 };
 
 /// A scrap category. Categories form a tree: `children` are its subcategories.

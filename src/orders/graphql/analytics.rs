@@ -10,7 +10,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         scalars::{Money, Paise},
     },
     orders::analytics,

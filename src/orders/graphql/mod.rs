@@ -29,7 +29,7 @@ use crate::{
     error::AppResult,
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         relay::{self, ConnectionFields, Cursor, Page},
         scalars::{Money, Paise},
     },

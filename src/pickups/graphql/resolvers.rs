@@ -12,7 +12,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         context::ContextExt as _,
-        parse_id,
+        ids::parse_id,
         relay::{self, ConnectionFields, Cursor, Page},
         scalars::{Money, Paise},
         upload::read_upload,

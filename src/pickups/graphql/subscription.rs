@@ -9,7 +9,7 @@ use futures_util::stream::BoxStream;
 use super::types::PickupEvent;
 use crate::{
     error::AppError,
-    graphql::{context::ContextExt as _, parse_id},
+    graphql::{context::ContextExt as _, ids::parse_id},
     pickups::{
         events,
         service::{self, Access},

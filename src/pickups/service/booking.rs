@@ -24,7 +24,7 @@ use crate::{
     accounts::service as accounts,
     error::{AppError, AppResult},
     geo,
-    jobs::{queue, tasks::Task},
+    jobs::queue,
     settings::service::{self as settings, Setting},
     vendors::service as vendors_service,
     wallet::escrow,
@@ -306,7 +306,7 @@ async fn book_in(
                     "A household booked pickup {} in your slot at {}, estimated at {}.",
                     pickup.number,
                     slot.starts_at.format("%Y-%m-%d %H:%M UTC"),
-                    crate::graphql::scalars::format_inr(quote)
+                    crate::money::format_inr(quote)
                 ),
             )
             .await?;
@@ -348,7 +348,7 @@ async fn book_in(
         &format!(
             "Your pickup {} is booked, estimated at {}. We will tell you when a collector is on the way.",
             pickup.number,
-            crate::graphql::scalars::format_inr(quote)
+            crate::money::format_inr(quote)
         ),
     )
     .await?;
@@ -490,14 +490,14 @@ async fn offer(
             &format!("Pickup offer {}", pickup.number),
             &format!(
                 "A household {distance:.1} km away wants to sell scrap worth about {}. The first collector to accept gets it.",
-                crate::graphql::scalars::format_inr(pickup.quote)
+                crate::money::format_inr(pickup.quote)
             ),
         )
         .await?;
     }
     queue::enqueue_at(
         conn,
-        &Task::ExpirePickupOffers {
+        &crate::pickups::jobs::ExpirePickupOffers {
             pickup_id: pickup.id,
             round,
         },

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::{
     auth::Viewer,
     error::{AppError, AppResult},
-    jobs::{queue, tasks::Task},
+    jobs::queue,
     notifications::service as notifications,
     vendors::service as vendors,
 };
@@ -162,7 +162,7 @@ pub(crate) async fn tell(
     let notice = notifications::notify(conn, user_id, kind, title, body, None).await?;
     queue::enqueue(
         conn,
-        &Task::SendNotification {
+        &crate::notifications::jobs::SendNotification {
             notification_id: notice.id,
         },
     )

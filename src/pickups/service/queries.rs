@@ -7,15 +7,14 @@ use entity::{
     pickups::{self, PickupStatus},
 };
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, FromQueryResult, Statement,
-    sea_query::{Expr, ExprTrait, Query},
+    ColumnTrait as _, Condition, ConnectionTrait, FromQueryResult,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
 use crate::{
     error::AppResult,
-    graphql::relay::{Cursor, Page},
-    wallet::ledger::portable,
+    paging::{Cursor, Page},
 };
 
 /// Whose pickups a listing covers.
@@ -56,7 +55,7 @@ pub async fn page(
     if let Some(status) = status {
         filter = filter.add(pickups::Column::Status.eq(status));
     }
-    crate::graphql::paging::newest_first::<pickups::Entity>(
+    crate::paging::newest_first::<pickups::Entity>(
         conn,
         filter,
         pickups::Column::CreatedAt,
@@ -87,7 +86,7 @@ pub async fn offers_page(
     let filter = Condition::all()
         .add(pickups::Column::Status.eq(PickupStatus::Requested))
         .add(pickups::Column::Id.in_subquery(offered));
-    crate::graphql::paging::newest_first::<pickups::Entity>(
+    crate::paging::newest_first::<pickups::Entity>(
         conn,
         filter,
         pickups::Column::CreatedAt,
@@ -127,37 +126,68 @@ struct Totals {
     earned: i64,
 }
 
+fn bigint(e: SimpleExpr) -> SimpleExpr {
+    e.cast_as(Alias::new("BIGINT"))
+}
+
+/// `CAST(COALESCE(SUM(col), 0) AS BIGINT)`.
+fn sum(col: SimpleExpr) -> SimpleExpr {
+    bigint(Func::coalesce([SimpleExpr::from(Func::sum(col)), Expr::val(0)]).into())
+}
+
+fn count() -> SimpleExpr {
+    bigint(Func::count(Expr::col(Asterisk)).into())
+}
+
+fn col(table: &str, column: &str) -> SimpleExpr {
+    Expr::col((Alias::new(table), Alias::new(column)))
+}
+
 /// The household's completed pickups: kg by material, money earned.
 pub async fn recycling_summary(
     conn: &impl ConnectionTrait,
     household: Uuid,
 ) -> AppResult<RecyclingSummary> {
     let backend = conn.get_database_backend();
-    let materials = MaterialRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        portable(
-            backend,
-            "SELECT l.category_id AS category_id, \
-               CAST(SUM(l.weight_grams) AS BIGINT) AS weight_grams, \
-               CAST(SUM(l.amount) AS BIGINT) AS amount \
-             FROM pickup_lines l JOIN pickups p ON p.id = l.pickup_id \
-             WHERE p.household_id = $1 AND p.status = 'COMPLETED' \
-             GROUP BY l.category_id ORDER BY weight_grams DESC, category_id",
+    let materials = MaterialRow::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(col("l", "category_id"), Alias::new("category_id"))
+                .expr_as(sum(col("l", "weight_grams")), Alias::new("weight_grams"))
+                .expr_as(sum(col("l", "amount")), Alias::new("amount"))
+                .from_as(Alias::new("pickup_lines"), Alias::new("l"))
+                .inner_join(
+                    Alias::new("pickups"),
+                    ExprTrait::equals(
+                        Expr::col((Alias::new("pickups"), Alias::new("id"))),
+                        (Alias::new("l"), Alias::new("pickup_id")),
+                    ),
+                )
+                .and_where(ExprTrait::eq(col("pickups", "household_id"), household))
+                .and_where(ExprTrait::eq(col("pickups", "status"), "COMPLETED"))
+                .group_by_col((Alias::new("l"), Alias::new("category_id")))
+                .order_by_expr(sum(col("l", "weight_grams")), Order::Desc)
+                .order_by((Alias::new("l"), Alias::new("category_id")), Order::Asc),
         ),
-        [household.into()],
-    ))
+    )
     .all(conn)
     .await?;
-    let totals = Totals::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        portable(
-            backend,
-            "SELECT CAST(COUNT(*) AS BIGINT) AS pickups, \
-               CAST(COALESCE(SUM(final_amount), 0) AS BIGINT) AS earned \
-             FROM pickups WHERE household_id = $1 AND status = 'COMPLETED'",
+    let totals = Totals::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(count(), Alias::new("pickups"))
+                .expr_as(
+                    sum(Expr::col(Alias::new("final_amount"))),
+                    Alias::new("earned"),
+                )
+                .from(Alias::new("pickups"))
+                .and_where(ExprTrait::eq(
+                    Expr::col(Alias::new("household_id")),
+                    household,
+                ))
+                .and_where(ExprTrait::eq(Expr::col(Alias::new("status")), "COMPLETED")),
         ),
-        [household.into()],
-    ))
+    )
     .one(conn)
     .await?
     .unwrap_or(Totals {
@@ -213,30 +243,43 @@ pub async fn vendor_figures(
     to: DateTime<Utc>,
 ) -> AppResult<VendorPickupFigures> {
     let backend = conn.get_database_backend();
-    let rows = StatusRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        portable(
-            backend,
-            "SELECT status, CAST(COUNT(*) AS BIGINT) AS n, \
-               CAST(COALESCE(SUM(CASE WHEN status = 'COMPLETED' THEN final_amount ELSE 0 END), 0) AS BIGINT) AS paid, \
-               CAST(COALESCE(SUM(CASE WHEN status = 'COMPLETED' THEN commission ELSE 0 END), 0) AS BIGINT) AS commission \
-             FROM pickups WHERE vendor_id = $1 AND created_at >= $2 AND created_at < $3 \
-             GROUP BY status ORDER BY status",
+    let in_period = || {
+        Condition::all()
+            .add(ExprTrait::eq(col("pickups", "vendor_id"), vendor_id))
+            .add(ExprTrait::gte(col("pickups", "created_at"), from))
+            .add(ExprTrait::lt(col("pickups", "created_at"), to))
+    };
+    let rows = StatusRow::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(col("pickups", "status"), Alias::new("status"))
+                .expr_as(count(), Alias::new("n"))
+                .expr_as(sum(col("pickups", "final_amount")), Alias::new("paid"))
+                .expr_as(sum(col("pickups", "commission")), Alias::new("commission"))
+                .from(Alias::new("pickups"))
+                .cond_where(in_period())
+                .group_by_col((Alias::new("pickups"), Alias::new("status")))
+                .order_by((Alias::new("pickups"), Alias::new("status")), Order::Asc),
         ),
-        [vendor_id.into(), from.into(), to.into()],
-    ))
+    )
     .all(conn)
     .await?;
-    let grams = Grams::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        portable(
-            backend,
-            "SELECT CAST(COALESCE(SUM(l.weight_grams), 0) AS BIGINT) AS grams \
-             FROM pickup_lines l JOIN pickups p ON p.id = l.pickup_id \
-             WHERE p.vendor_id = $1 AND p.status = 'COMPLETED' AND p.created_at >= $2 AND p.created_at < $3",
+    let grams = Grams::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(sum(col("l", "weight_grams")), Alias::new("grams"))
+                .from_as(Alias::new("pickup_lines"), Alias::new("l"))
+                .inner_join(
+                    Alias::new("pickups"),
+                    ExprTrait::equals(
+                        Expr::col((Alias::new("pickups"), Alias::new("id"))),
+                        (Alias::new("l"), Alias::new("pickup_id")),
+                    ),
+                )
+                .cond_where(in_period())
+                .and_where(ExprTrait::eq(col("pickups", "status"), "COMPLETED")),
         ),
-        [vendor_id.into(), from.into(), to.into()],
-    ))
+    )
     .one(conn)
     .await?
     .map_or(0, |g| g.grams);
@@ -245,12 +288,17 @@ pub async fn vendor_figures(
         ..Default::default()
     };
     for row in rows {
-        use sea_orm::ActiveEnum as _;
-        if let Ok(status) = PickupStatus::try_from_value(&row.status) {
-            figures.by_status.push((status, row.n));
+        let Some(status) = crate::pickups::state::ALL
+            .into_iter()
+            .find(|s| crate::pickups::state::name(*s) == row.status)
+        else {
+            continue;
+        };
+        if status == PickupStatus::Completed {
+            figures.paid_to_households += row.paid;
+            figures.commission += row.commission;
         }
-        figures.paid_to_households += row.paid;
-        figures.commission += row.commission;
+        figures.by_status.push((status, row.n));
     }
     Ok(figures)
 }
@@ -267,15 +315,15 @@ pub async fn collector_rating(
     vendor_id: Uuid,
 ) -> AppResult<(Option<f64>, i64)> {
     let backend = conn.get_database_backend();
-    let row = RatingRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        portable(
-            backend,
-            "SELECT CAST(COALESCE(SUM(rating), 0) AS BIGINT) AS total, CAST(COUNT(*) AS BIGINT) AS n \
-             FROM pickup_reviews WHERE vendor_id = $1",
+    let row = RatingRow::find_by_statement(
+        backend.build(
+            Query::select()
+                .expr_as(sum(Expr::col(Alias::new("rating"))), Alias::new("total"))
+                .expr_as(count(), Alias::new("n"))
+                .from(Alias::new("pickup_reviews"))
+                .and_where(ExprTrait::eq(Expr::col(Alias::new("vendor_id")), vendor_id)),
         ),
-        [vendor_id.into()],
-    ))
+    )
     .one(conn)
     .await?
     .unwrap_or(RatingRow { total: 0, n: 0 });

@@ -188,7 +188,7 @@ pub async fn settle(
     .map_err(|err| match err {
         AppError::InsufficientFunds(_) => AppError::InsufficientFunds(format!(
             "the collector's wallet is {} short of paying this pickup; recharge it first",
-            crate::graphql::scalars::format_inr(needed - hold.amount)
+            crate::money::format_inr(needed - hold.amount)
         )),
         other => other,
     })?;

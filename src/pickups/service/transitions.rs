@@ -232,10 +232,10 @@ pub async fn record_weighing(
         conn,
         moved.household_id,
         "PICKUP_WEIGHED",
-        &format!("Pickup {} weighed: {}", moved.number, crate::graphql::scalars::format_inr(final_amount)),
+        &format!("Pickup {} weighed: {}", moved.number, crate::money::format_inr(final_amount)),
         &format!(
             "Your scrap was weighed at {}. If that is right, give the collector the handover code shown in the app; if not, dispute it.",
-            crate::graphql::scalars::format_inr(final_amount)
+            crate::money::format_inr(final_amount)
         ),
     )
     .await?;
@@ -353,7 +353,7 @@ async fn tell_completed(
     pickup: &pickups::Model,
     final_amount: i64,
 ) -> AppResult<()> {
-    let amount = crate::graphql::scalars::format_inr(final_amount);
+    let amount = crate::money::format_inr(final_amount);
     tell(
         conn,
         pickup.household_id,

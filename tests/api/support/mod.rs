@@ -23,7 +23,7 @@ use chrono::Utc;
 use kabaadwala::{
     AppState,
     config::Config,
-    graphql::{AppSchema, build_schema, request_data},
+    graphql::schema::{AppSchema, build_schema, request_data},
     jobs::worker::{self, Outcome},
 };
 use serde_json::{Value, json};

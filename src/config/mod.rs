@@ -2,6 +2,8 @@
 //! is documented in `.env.example`; the defaults give the embedded mode (SQLite file, in-process
 //! pub/sub, mail written to files). A bad value stops start-up with a message naming the variable.
 
+pub mod rate_limits;
+
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Development-only JWT secret, refused when `APP_ENV=production`.
@@ -95,7 +97,7 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `RATE_LIMIT_<ACTION>_<IP|ACCOUNT>` (`<limit>/<window seconds>`) for LOGIN, OTP,
     /// PASSWORD_RESET, REGISTER and RECHARGE; and `RATE_LIMIT_KEY_PREFIX` for Redis keys.
-    pub rate_limits: crate::ratelimit::RateLimits,
+    pub rate_limits: rate_limits::RateLimits,
     /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`.
     /// Never logged.
     pub metrics_token: Option<String>,
@@ -245,7 +247,7 @@ impl Config {
             password_hash_concurrency: match parse(
                 &get,
                 "PASSWORD_HASH_CONCURRENCY",
-                &crate::auth::password::default_concurrency().to_string(),
+                &default_hash_concurrency().to_string(),
             )? {
                 0 => {
                     return Err(ConfigError {
@@ -287,7 +289,7 @@ impl Config {
             graphql_introspection: parse(&get, "GRAPHQL_INTROSPECTION", dev_default)?,
             graphiql: parse(&get, "GRAPHIQL", dev_default)?,
             trust_proxy: parse(&get, "TRUST_PROXY", "false")?,
-            rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
+            rate_limits: rate_limits::RateLimits::from_lookup(&get)?,
             metrics_token,
             metrics_bind_addr,
             schedule_cleanup: get("SCHEDULE_CLEANUP").unwrap_or_else(|| "0 30 2 * * *".into()),
@@ -339,6 +341,11 @@ impl Config {
     pub fn uses_dev_secret(&self) -> bool {
         self.jwt_secret == DEV_JWT_SECRET
     }
+}
+
+/// One password hash per CPU: hashing is CPU-bound, more would only queue inside the pool.
+pub fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 pub(crate) fn parse<T: std::str::FromStr>(
@@ -456,7 +463,7 @@ mod tests {
         let defaults = config(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             defaults.password_hash_concurrency,
-            crate::auth::password::default_concurrency()
+            default_hash_concurrency()
         );
         let err = config(&[("PASSWORD_HASH_CONCURRENCY", "0")]).err();
         assert_eq!(err.map(|e| e.var), Some("PASSWORD_HASH_CONCURRENCY"));

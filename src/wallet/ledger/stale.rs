@@ -5,14 +5,17 @@
 //! happen (a release job that went DEAD, a bug), the money sits held and no balance check can
 //! see it, because the held balance still equals the sum of the open holds.
 
-use entity::jobs::{self, JobStatus};
+use entity::{
+    jobs::{self, JobStatus},
+    payouts,
+};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult, QueryFilter as _,
-    Statement,
+    Statement, sea_query::Query,
 };
 use uuid::Uuid;
 
-use crate::{error::AppResult, jobs::Task};
+use crate::error::AppResult;
 
 /// Money held for an order or a payout that is settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,9 +109,13 @@ async fn stale_order_holds(conn: &impl ConnectionTrait) -> AppResult<Vec<StaleHo
         .all(conn)
         .await?
         .into_iter()
-        .filter_map(|job| match Task::from_parts(&job.kind, &job.payload) {
-            Ok(Task::ReleaseHeldAmount { order_id }) => Some(order_id),
-            _ => None,
+        .filter_map(|job| {
+            // The orders' `release_held_amount` payload; the wallet stands below the orders
+            // code, so it reads the one field it needs instead of naming the job type.
+            job.payload
+                .get("order_id")
+                .and_then(|id| id.as_str())
+                .and_then(|id| id.parse::<Uuid>().ok())
         })
         .collect();
     Ok(candidates
@@ -147,11 +154,14 @@ async fn stale_payouts(conn: &impl ConnectionTrait) -> AppResult<Vec<StaleHold>>
         else {
             continue;
         };
-        let payout = PayoutRow::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            super::ledger::portable(backend, "SELECT id, status FROM payouts WHERE id = $1"),
-            [id.into()],
-        ))
+        let payout = PayoutRow::find_by_statement(
+            backend.build(
+                Query::select()
+                    .columns([payouts::Column::Id, payouts::Column::Status])
+                    .from(payouts::Entity)
+                    .and_where(payouts::Column::Id.eq(id)),
+            ),
+        )
         .one(conn)
         .await?;
         if let Some(payout) = payout.filter(|p| matches!(p.status.as_str(), "PAID" | "REJECTED")) {

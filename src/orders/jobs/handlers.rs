@@ -1,25 +1,35 @@
-//! Order tasks: the emails of the important transitions, releasing a completed order's held
-//! amount, and the sweep that completes long-delivered orders.
+//! What the order jobs do.
 
 use anyhow::Context as _;
 use chrono::Utc;
 use entity::{orders, vendors};
 use sea_orm::{EntityTrait as _, TransactionTrait as _};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::email::recipient;
-use crate::{AppError, AppState, mail::templates, orders::service};
+use super::{AutoReleaseDelivered, OrderEmail, ReleaseHeldAmount, SendOrderEmail};
+use crate::{
+    AppError, AppState,
+    jobs::job::{Job as _, Queued, Recurring, Registry},
+    mail::{recipient, templates},
+    orders::service,
+};
 
-/// Which order email to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderEmail {
-    /// To the buyer (a receipt) and to the vendor (a new order).
-    Placed,
-    Confirmed,
-    Delivered,
-    Refunded,
+pub fn register(registry: &mut Registry<AppState>) {
+    registry
+        .handle(|state, job: SendOrderEmail| async move {
+            send_order_email(&state, job.order_id, job.email).await
+        })
+        .handle(|state, job: ReleaseHeldAmount| async move {
+            release_held_amount(&state, job.order_id).await
+        })
+        .handle(
+            |state, _: AutoReleaseDelivered| async move { auto_release_delivered(&state).await },
+        )
+        .every(Recurring {
+            name: AutoReleaseDelivered::KIND,
+            expression: |config| &config.schedule_auto_release,
+            job: |_| Queued::of(&AutoReleaseDelivered),
+        });
 }
 
 pub async fn send_order_email(
@@ -37,8 +47,8 @@ pub async fn send_order_email(
         .await
         .context("load the vendor")?
         .with_context(|| format!("vendor {} no longer exists", order.vendor_id))?;
-    let buyer = recipient(state, order.buyer_id).await?;
-    let total = crate::graphql::scalars::format_inr(order.total);
+    let buyer = recipient(&state.db, order.buyer_id).await?;
+    let total = crate::money::format_inr(order.total);
     let to_buyer = match email {
         OrderEmail::Placed => templates::order_placed(
             &buyer.email,
@@ -62,7 +72,7 @@ pub async fn send_order_email(
     };
     state.mailer.send(&to_buyer).await?;
     if email == OrderEmail::Placed {
-        let owner = recipient(state, vendor.user_id).await?;
+        let owner = recipient(&state.db, vendor.user_id).await?;
         let to_vendor =
             templates::order_received(&owner.email, &owner.full_name, &order.number, &total);
         state.mailer.send(&to_vendor).await?;
@@ -104,27 +114,4 @@ pub async fn auto_release_delivered(state: &AppState) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::Task;
-    use super::*;
-
-    #[test]
-    fn order_tasks_round_trip_through_kind_and_payload() {
-        for task in [
-            Task::AutoReleaseDelivered,
-            Task::ReleaseHeldAmount {
-                order_id: Uuid::nil(),
-            },
-            Task::SendOrderEmail {
-                order_id: Uuid::nil(),
-                email: OrderEmail::Refunded,
-            },
-        ] {
-            let (kind, payload) = task.to_parts().unwrap_or_default();
-            assert_eq!(Task::from_parts(&kind, &payload).ok(), Some(task));
-        }
-    }
 }

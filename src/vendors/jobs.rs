@@ -1,12 +1,32 @@
-//! Vendor emails: the KYC decision.
+//! Vendor emails, sent by jobs: the KYC decision.
 
 use anyhow::Context as _;
 use entity::vendors::{self, KycStatus};
 use sea_orm::EntityTrait as _;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::email::recipient;
-use crate::{AppState, mail::templates};
+use crate::{
+    AppState,
+    jobs::job::{Job, Registry},
+    mail::{recipient, templates},
+};
+
+/// Emails a vendor the KYC decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendKycDecisionEmail {
+    pub vendor_id: Uuid,
+}
+
+impl Job for SendKycDecisionEmail {
+    const KIND: &'static str = "send_kyc_decision_email";
+}
+
+pub fn register(registry: &mut Registry<AppState>) {
+    registry.handle(|state, job: SendKycDecisionEmail| async move {
+        send_kyc_decision(&state, job.vendor_id).await
+    });
+}
 
 /// Tells the vendor the current KYC decision (read when the job runs, so a quick re-review
 /// mails the final state).
@@ -16,7 +36,7 @@ pub async fn send_kyc_decision(state: &AppState, vendor_id: Uuid) -> anyhow::Res
         .await
         .context("load the vendor")?
         .with_context(|| format!("vendor {vendor_id} no longer exists"))?;
-    let user = recipient(state, vendor.user_id).await?;
+    let user = recipient(&state.db, vendor.user_id).await?;
     let approved = vendor.kyc_status == KycStatus::Approved;
     let email = templates::kyc_decision(
         &user.email,
