@@ -483,10 +483,12 @@ async fn cancel_with(
         now,
     )
     .await?;
-    settlement::void(conn, &moved).await?;
+    // The slot before the wallet, the order booking locks them in, so a cancel and a booking
+    // of the same collector queue instead of deadlocking.
     if let Some(slot) = moved.slot_id {
         slots::give_back(conn, slot).await?;
     }
+    settlement::void(conn, &moved).await?;
     Ok(moved)
 }
 
