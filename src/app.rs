@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 
 use crate::{
     auth::jwt::JwtKeys, catalog::cache::CatalogCache, config::Config, db, mail::Mailer,
-    orders::placement::PlacementQueue, pubsub::PubSub, storage::Storage,
+    orders::service::queue::PlacementQueue, pubsub::PubSub, storage::Storage,
 };
 
 /// Cheap to clone: every field is a handle.

@@ -1,6 +1,6 @@
 //! Group commit: requests for the same key queue up, and one worker per busy key takes up to
 //! `max_batch` of them at a time and handles them together (one transaction per batch). Used
-//! by order placement (`orders::placement`), whose batches also take the escrow holds.
+//! by order placement (`orders::service::queue`), whose batches also take the escrow holds.
 //!
 //! A key's worker lives while its queue has requests: it takes whatever is waiting (never
 //! waiting for more), runs the batch, and when it finds the queue empty it removes the queue

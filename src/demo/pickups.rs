@@ -14,6 +14,7 @@ use crate::{
     pickups::service::{
         self as pickups,
         booking::{self, BookPickupInput, OfferRules, PickupItemInput},
+        completion, offers,
         rates::{self, SetRateInput},
         settlement::WeighingLine,
         slots::{self, SlotInput},
@@ -263,7 +264,7 @@ async fn walk(
         Requested | Assigned => {}
         Expired => {
             let txn = db.begin().await?;
-            booking::end_offer_round(&txn, pickup_id, 1, rules, now())
+            offers::end_offer_round(&txn, pickup_id, 1, rules, now())
                 .await
                 .map_err(app)?;
             txn.commit().await?;
@@ -284,7 +285,7 @@ async fn walk(
             if target == Completed {
                 let pickup = pickups::find(db, pickup_id).await.map_err(app)?;
                 let code = pickup.handover_code.unwrap_or_default();
-                transitions::complete_pickup(db, pickup_id, &code, Vendor, shop.user_id, now())
+                completion::complete_pickup(db, pickup_id, &code, Vendor, shop.user_id, now())
                     .await
                     .map_err(app)?;
                 let txn = db.begin().await?;

@@ -49,8 +49,8 @@ pub struct MutationRoot(
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     chat::subscriptions::ChatSubscription,
-    realtime::subscriptions::NotificationsSubscription,
-    realtime::subscriptions::OrdersSubscription,
+    notifications::subscriptions::NotificationsSubscription,
+    orders::subscriptions::OrdersSubscription,
     pickups::graphql::PickupsSubscription,
 );
 

@@ -5,3 +5,4 @@ pub mod email;
 pub mod graphql;
 pub mod jobs;
 pub mod service;
+pub mod subscriptions;

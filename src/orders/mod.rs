@@ -10,6 +10,6 @@ pub mod graphql;
 pub mod jobs;
 pub mod loaders;
 /// Group commit of placements: many orders in one transaction, each with its own answer.
-pub mod placement;
 pub mod service;
 pub mod state;
+pub mod subscriptions;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     events,
-    service::{self, booking},
+    service::{self, offers},
 };
 use crate::{
     AppState,
@@ -34,8 +34,8 @@ pub fn register(registry: &mut Registry<AppState>) {
 }
 
 /// The offer rules from the configuration.
-pub fn offer_rules(state: &AppState) -> booking::OfferRules {
-    booking::OfferRules {
+pub fn offer_rules(state: &AppState) -> offers::OfferRules {
+    offers::OfferRules {
         minutes: state.config.pickups.offer_minutes,
         vendors: state.config.pickups.offer_vendors,
     }
@@ -44,11 +44,11 @@ pub fn offer_rules(state: &AppState) -> booking::OfferRules {
 /// Ends round `round` of `pickup_id` (nothing when it was taken or moved on meanwhile).
 pub async fn expire_offers(state: &AppState, pickup_id: Uuid, round: i32) -> anyhow::Result<()> {
     let txn = state.db.begin().await.context("begin")?;
-    let outcome = booking::end_offer_round(&txn, pickup_id, round, offer_rules(state), Utc::now())
+    let outcome = offers::end_offer_round(&txn, pickup_id, round, offer_rules(state), Utc::now())
         .await
         .map_err(|e| anyhow::Error::new(e).context("end an offer round"))?;
     txn.commit().await.context("commit the offer round")?;
-    if outcome == booking::RoundOutcome::Expired
+    if outcome == offers::RoundOutcome::Expired
         && let Ok(pickup) = service::find(&state.db, pickup_id).await
     {
         events::status_changed(state, &pickup).await;

@@ -33,7 +33,6 @@
 pub mod fanout;
 pub mod live;
 pub mod resume;
-pub mod subscriptions;
 pub mod topic;
 
 use std::{

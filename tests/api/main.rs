@@ -18,6 +18,7 @@ mod fuzz;
 mod http;
 mod job_control;
 mod jobs;
+mod layout;
 mod limits;
 mod logs;
 mod metrics;

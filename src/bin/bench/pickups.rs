@@ -20,6 +20,7 @@ use kabaadwala::{
     pickups::service::{
         self as pickups,
         booking::{self, BookPickupInput, OfferRules, PickupItemInput},
+        completion,
         rates::{self, SetRateInput},
         settlement::WeighingLine,
         slots::{self, SlotInput},
@@ -401,7 +402,7 @@ async fn complete(
                         break;
                     };
                     let began = Instant::now();
-                    transitions::complete_pickup(
+                    completion::complete_pickup(
                         &db,
                         id,
                         &code,

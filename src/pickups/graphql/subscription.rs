@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Subscription};
 use futures_util::stream::BoxStream;
 
-use super::types::PickupEvent;
+use super::parts::PickupEvent;
 use crate::{
     error::AppError,
     graphql::{context::ContextExt as _, ids::parse_id},

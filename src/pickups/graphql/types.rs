@@ -1,6 +1,8 @@
-//! Output and input types of pickups. Each output wraps an entity model, so a new column
-//! never reaches the API by accident; nested objects load through the request's DataLoader.
+//! The pickup, its rate and slot types, and the enums, as the API shows them. Each output
+//! wraps an entity model, so a new column never reaches the API by accident; nested objects
+//! load through the request's DataLoader.
 
+use super::parts::{PickupItem, PickupLine, PickupReview, PickupStatusChange};
 use crate::{
     accounts::graphql::User,
     catalog::{graphql::Category, loaders::CategoryById},
@@ -9,18 +11,18 @@ use crate::{
         context::ContextExt as _,
         scalars::{Money, Paise},
     },
-    orders::{graphql::VendorAnalytics, loaders::UserById},
+    orders::loaders::UserById,
     pickups::{
         loaders::{PickupHistory, PickupItems, PickupLines, ReviewOfPickup, SlotById},
-        service::{self, queries},
+        service::{self},
     },
     vendors::{graphql::Vendor, loaders::VendorById},
 };
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    pickup_items, pickup_lines, pickup_rates, pickup_reviews, pickup_slots,
-    pickup_status_history::{self, PickupActor as ActorModel},
+    pickup_rates, pickup_slots,
+    pickup_status_history::PickupActor as ActorModel,
     pickups::{self, PickupStatus as StatusModel},
 };
 
@@ -320,7 +322,7 @@ impl Pickup {
 
     /// Wrong handover codes the collector may still enter before completion locks.
     async fn code_attempts_left(&self) -> i32 {
-        (service::transitions::MAX_CODE_ATTEMPTS - self.0.code_attempts).max(0)
+        (service::completion::MAX_CODE_ATTEMPTS - self.0.code_attempts).max(0)
     }
 
     /// The photo of the scale, once weighed (readable by the household, the collector and
@@ -448,352 +450,4 @@ pub struct CollectorLocation {
     pub longitude: f64,
     /// When it was shared.
     pub at: DateTime<Utc>,
-}
-
-/// One material a household says it has.
-pub struct PickupItem(pub pickup_items::Model);
-
-#[Object]
-impl PickupItem {
-    /// The material.
-    async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
-        Ok(ctx
-            .loader()
-            .load_one(CategoryById(self.0.category_id))
-            .await?
-            .map(Category))
-    }
-
-    /// The household's estimate, in kg.
-    async fn estimated_kg(&self) -> f64 {
-        self.0.estimated_grams as f64 / 1000.0
-    }
-
-    /// The household's estimate, in grams.
-    async fn estimated_grams(&self) -> i64 {
-        self.0.estimated_grams
-    }
-
-    /// The price per kg locked at booking, in paise.
-    async fn rate(&self) -> Paise {
-        Paise(self.0.price_per_kg)
-    }
-}
-
-/// What the scale said for one material.
-pub struct PickupLine(pub pickup_lines::Model);
-
-#[Object]
-impl PickupLine {
-    /// The material.
-    async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
-        Ok(ctx
-            .loader()
-            .load_one(CategoryById(self.0.category_id))
-            .await?
-            .map(Category))
-    }
-
-    /// The weight, in grams.
-    async fn weight_grams(&self) -> i64 {
-        self.0.weight_grams
-    }
-
-    /// The weight, in kg.
-    async fn weight_kg(&self) -> f64 {
-        self.0.weight_grams as f64 / 1000.0
-    }
-
-    /// The locked price per kg, in paise.
-    async fn rate(&self) -> Paise {
-        Paise(self.0.price_per_kg)
-    }
-
-    /// round(weightGrams × rate / 1000), in paise.
-    async fn amount(&self) -> Paise {
-        Paise(self.0.amount)
-    }
-
-    /// The amount with currency and formatting.
-    async fn amount_money(&self) -> Money {
-        Money::inr(self.0.amount)
-    }
-}
-
-/// A status a pickup entered.
-pub struct PickupStatusChange(pub pickup_status_history::Model);
-
-#[Object]
-impl PickupStatusChange {
-    /// The status it entered.
-    async fn status(&self) -> PickupStatus {
-        self.0.status.into()
-    }
-
-    /// The status it left; null for the booking.
-    async fn from_status(&self) -> Option<PickupStatus> {
-        self.0.from_status.map(Into::into)
-    }
-
-    /// Why, as given by whoever moved it.
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-
-    /// Who moved it.
-    async fn actor(&self) -> PickupActor {
-        self.0.actor.into()
-    }
-
-    /// When.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-}
-
-/// A household's rating of a collector after a completed pickup.
-pub struct PickupReview(pub pickup_reviews::Model);
-
-#[Object]
-impl PickupReview {
-    /// The review's id.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-
-    /// 1 to 5.
-    async fn rating(&self) -> i32 {
-        self.0.rating
-    }
-
-    /// What the household wrote.
-    async fn comment(&self) -> Option<&str> {
-        self.0.comment.as_deref()
-    }
-
-    /// When.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-}
-
-/// A collector's rating from households.
-#[derive(SimpleObject)]
-pub struct CollectorRating {
-    /// The average rating, 1 to 5; null without reviews.
-    pub rating: Option<f64>,
-    /// How many reviews.
-    pub count: i64,
-}
-
-/// What a household recycled through completed pickups.
-#[derive(SimpleObject)]
-pub struct RecyclingSummary {
-    /// Completed pickups.
-    pub pickups: i64,
-    /// Weight recycled, in kg.
-    pub total_kg: f64,
-    /// Weight recycled, in grams.
-    pub total_grams: i64,
-    /// Money earned, in paise.
-    pub earned: Paise,
-    /// Money earned with currency and formatting.
-    pub earned_money: Money,
-    /// Kg and money per material, heaviest first.
-    pub by_material: Vec<MaterialRecycled>,
-}
-
-/// One material of a recycling summary.
-pub struct MaterialRecycled(pub queries::MaterialTotal);
-
-#[Object]
-impl MaterialRecycled {
-    /// The material.
-    async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
-        Ok(ctx
-            .loader()
-            .load_one(CategoryById(self.0.category_id))
-            .await?
-            .map(Category))
-    }
-
-    /// Weight recycled, in kg.
-    async fn kg(&self) -> f64 {
-        self.0.weight_grams as f64 / 1000.0
-    }
-
-    /// Weight recycled, in grams.
-    async fn weight_grams(&self) -> i64 {
-        self.0.weight_grams
-    }
-
-    /// Money earned for it, in paise.
-    async fn earned(&self) -> Paise {
-        Paise(self.0.amount)
-    }
-}
-
-/// How many of a vendor's pickups are in one status.
-#[derive(SimpleObject)]
-pub struct PickupStatusCount {
-    /// The status.
-    pub status: PickupStatus,
-    /// How many pickups.
-    pub count: i64,
-}
-
-/// A vendor's pickups booked in the analytics period.
-#[derive(SimpleObject)]
-pub struct PickupAnalytics {
-    /// Pickups per status (statuses with none left out).
-    pub by_status: Vec<PickupStatusCount>,
-    /// Every pickup of the period.
-    pub total: i64,
-    /// Paid to households for completed pickups, in paise.
-    pub paid_to_households: Paise,
-    /// Commission charged on completed pickups, in paise.
-    pub commission: Paise,
-    /// Weight collected in completed pickups, in kg.
-    pub collected_kg: f64,
-}
-
-#[ComplexObject]
-impl VendorAnalytics {
-    /// The vendor's pickups booked in the period (households selling to it).
-    async fn pickups(&self, ctx: &Context<'_>) -> AppResult<PickupAnalytics> {
-        let f =
-            queries::vendor_figures(&ctx.state().db, self.vendor_id, self.from, self.to).await?;
-        Ok(PickupAnalytics {
-            total: f.by_status.iter().map(|(_, n)| n).sum(),
-            by_status: f
-                .by_status
-                .into_iter()
-                .map(|(status, count)| PickupStatusCount {
-                    status: status.into(),
-                    count,
-                })
-                .collect(),
-            paid_to_households: Paise(f.paid_to_households),
-            commission: Paise(f.commission),
-            collected_kg: f.weight_grams as f64 / 1000.0,
-        })
-    }
-}
-
-/// What happened to a pickup, as `pickupUpdated` delivers it.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum PickupEventKind {
-    /// Its status changed.
-    Status,
-    /// The collector shared a location.
-    Location,
-}
-
-/// A change of a pickup, or the collector's location.
-pub struct PickupEvent(pub crate::pickups::events::PickupEvent);
-
-#[Object]
-impl PickupEvent {
-    /// What happened.
-    async fn kind(&self) -> PickupEventKind {
-        match self.0.kind {
-            crate::pickups::events::EventKind::Status => PickupEventKind::Status,
-            crate::pickups::events::EventKind::Location => PickupEventKind::Location,
-        }
-    }
-
-    /// The pickup's status when it happened.
-    async fn status(&self) -> Option<PickupStatus> {
-        use sea_orm::ActiveEnum as _;
-        StatusModel::try_from_value(&self.0.status)
-            .ok()
-            .map(Into::into)
-    }
-
-    /// The collector's latitude (LOCATION events).
-    async fn latitude(&self) -> Option<f64> {
-        self.0.latitude
-    }
-
-    /// The collector's longitude (LOCATION events).
-    async fn longitude(&self) -> Option<f64> {
-        self.0.longitude
-    }
-
-    /// When it happened.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-
-    /// The pickup as it is now.
-    async fn pickup(&self, ctx: &Context<'_>) -> AppResult<Option<Pickup>> {
-        Ok(service::find(&ctx.state().db, self.0.pickup_id)
-            .await
-            .ok()
-            .map(Pickup))
-    }
-}
-
-/// A new rate for a city and material.
-#[derive(InputObject)]
-pub struct RateInput {
-    /// The city (matched without regard to case or extra spaces).
-    pub city: String,
-    /// The material.
-    pub category_id: ID,
-    /// Paise per kg, more than 0.
-    pub price_per_kg: Paise,
-    /// From when (default now; never in the past).
-    pub effective_from: Option<DateTime<Utc>>,
-}
-
-/// A pickup window a collector publishes.
-#[derive(InputObject)]
-pub struct SlotInput {
-    /// When it opens (in the future).
-    pub start: DateTime<Utc>,
-    /// When it closes (at most 12 hours later).
-    pub end: DateTime<Utc>,
-    /// How many pickups it takes, 1 to 100.
-    pub capacity: i32,
-}
-
-/// One material and its estimated weight.
-#[derive(InputObject)]
-pub struct PickupItemInput {
-    /// The material.
-    pub category_id: ID,
-    /// Estimated weight in kg (rounded to the gram).
-    pub estimated_kg: f64,
-}
-
-/// A new pickup.
-#[derive(InputObject)]
-pub struct BookPickupInput {
-    /// One of the household's addresses, with coordinates.
-    pub address_id: ID,
-    /// A slot from `pickupSlots`; without one, the pickup is offered to the nearest collectors.
-    pub slot_id: Option<ID>,
-    /// Materials with estimated weights.
-    pub items: Vec<PickupItemInput>,
-    /// For the collector.
-    pub note: Option<String>,
-    /// Any unique string per attempt: retrying with the same key never books twice.
-    pub idempotency_key: String,
-}
-
-/// What the scale said for one material.
-#[derive(InputObject)]
-pub struct WeighingLineInput {
-    /// The material.
-    pub category_id: ID,
-    /// The weight in grams, more than 0.
-    pub weight_grams: i32,
-}
-
-/// Narrows `pickups`.
-#[derive(InputObject, Default)]
-pub struct PickupFilter {
-    /// Only pickups in this status.
-    pub status: Option<PickupStatus>,
 }

@@ -89,7 +89,7 @@ pub async fn set_rate(
     })
     .exec_without_returning(conn)
     .await?;
-    super::record_admin_action(
+    super::common::record_admin_action(
         conn,
         admin_id,
         "pickup.set_rate",

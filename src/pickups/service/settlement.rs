@@ -14,7 +14,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{line_amount, rates, reference};
+use super::{
+    common::{line_amount, reference},
+    rates,
+};
 use crate::{
     error::{AppError, AppResult},
     vendors::service as vendors,

@@ -1,21 +1,6 @@
-//! Group commit of order placements. `createOrder` hands its order to a [`PlacementQueue`]; a
-//! worker (4 on PostgreSQL, 1 on SQLite — it has one writer) takes up to
-//! [`DEFAULT_MAX_BATCH`] pending orders and places them in ONE transaction: the products and
-//! the buyers' wallets are locked once (products, then wallets, each in id order, like the
-//! single path), every order is decided in memory in arrival order by the same rules as
-//! [`service::place_order`] (idempotency, address, vendor, stock, balance), and the accepted
-//! ones are written with one stock update and one balance update for all rows involved,
-//! checked against the values decided, and multi-row inserts for everything else.
-//!
-//! Each caller gets its own answer: a refused order (sold out, wallet too low, bad input) is
-//! refused alone and the others of its batch are placed. If the batch's transaction fails as a
-//! whole (a key first used meanwhile by another process, a lost connection, a bug), nothing of
-//! it was written and every caller places its order alone through the single path, so one bad
-//! order never fails others; idempotency keys make that retry safe even after an ambiguous
-//! commit.
-//!
-//! Orders of one buyer always go to the same worker, so a buyer's concurrent requests (and
-//! their idempotency keys) are decided in order, within a batch or across batches.
+//! One batch of placements in ONE transaction (see [`super::queue`]): products and wallets
+//! locked once, every order decided in memory in arrival order by [`super::rules`], the
+//! accepted ones written with one stock update, one balance update and multi-row inserts.
 
 use std::collections::{HashMap, HashSet};
 
@@ -32,14 +17,16 @@ use sea_orm::{
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::service::{self, CheckedInput, NewOrder, PlaceOrderInput, Placed};
+use super::rules::{
+    self, CheckedInput, NewOrder, PLACED_KIND, Placed, check_order, delivery_location, history_row,
+    hold_reference, key_reused, new_order, no_such_address, order_lines, order_number,
+    placed_email, placed_notice, sold_out,
+};
 use crate::db::bulk::{Move, add_by_id};
 use crate::{
-    batching::BatchQueues,
     error::{AppError, AppResult},
     jobs::queue,
     notifications::service as notices,
-    realtime::live,
     settings::service::{self as settings, Setting},
     wallet::{
         escrow::{self, NewHold},
@@ -47,143 +34,47 @@ use crate::{
     },
 };
 
-/// Orders one worker places together at most, by default.
-pub const DEFAULT_MAX_BATCH: usize = 64;
-
-/// Queues of orders waiting to be placed (`crate::batching`, keyed by worker slot). Cheap to
-/// clone: clones share the queues.
-#[derive(Clone)]
-pub struct PlacementQueue {
-    queues: BatchQueues<usize, Request>,
-    db: DatabaseConnection,
-    workers: usize,
-}
-
-struct Request {
-    buyer: Uuid,
-    address_id: Uuid,
-    input: CheckedInput,
-    reply: oneshot::Sender<Reply>,
+pub(super) struct Request {
+    pub(super) buyer: Uuid,
+    pub(super) address_id: Uuid,
+    pub(super) input: CheckedInput,
+    pub(super) reply: oneshot::Sender<Reply>,
 }
 
 /// A placed order and the notification to publish once it is committed.
 #[derive(Debug, Clone)]
-struct Answer {
-    placed: Placed,
-    notice: Option<notifications::Model>,
+pub(super) struct Answer {
+    pub(super) placed: Placed,
+    pub(super) notice: Option<notifications::Model>,
 }
 
-enum Reply {
+pub(super) enum Reply {
     Done(Box<AppResult<Answer>>),
     /// The batch failed as a whole and wrote nothing: place this order alone.
     Alone,
 }
 
-impl PlacementQueue {
-    /// 4 workers on PostgreSQL, 1 on SQLite.
-    pub fn new(db: DatabaseConnection) -> Self {
-        let workers = if crate::db::is_postgres(&db) { 4 } else { 1 };
-        Self::with_options(db, workers, DEFAULT_MAX_BATCH)
-    }
-
-    /// A queue with `workers` parallel transactions of at most `max_batch` orders (each at
-    /// least 1).
-    pub fn with_options(db: DatabaseConnection, workers: usize, max_batch: usize) -> Self {
-        let batch_db = db.clone();
-        let queues = BatchQueues::new(max_batch, move |_slot, batch| {
-            let db = batch_db.clone();
-            async move { commit_batch(&db, batch).await }
-        });
-        Self {
-            queues,
-            db,
-            workers: workers.max(1),
-        }
-    }
-
-    /// Places an order exactly as [`service::place_order`] does (same checks, same errors, same
-    /// idempotency), sharing a transaction with the orders placed at the same time.
-    pub async fn place(&self, buyer: Uuid, input: PlaceOrderInput) -> AppResult<Placed> {
-        let address_id = input.address_id;
-        let checked = service::check_input(input)?;
-        let (reply, answer) = oneshot::channel();
-        // A buyer's orders always go to the same worker, so their keys are decided in order.
-        let slot = usize::try_from(buyer.as_u128() % self.workers as u128).unwrap_or(0);
-        self.queues.send(
-            slot,
-            Request {
-                buyer,
-                address_id,
-                input: checked.clone(),
-                reply,
-            },
-        );
-        // A worker that vanished without answering (a panic) either committed the order or
-        // not; the single path finds out through the idempotency key.
-        let reply = match answer.await.unwrap_or(Reply::Alone) {
-            Reply::Done(answer) => Some(*answer),
-            Reply::Alone => None,
-        };
-        match reply {
-            Some(Ok(answer)) => {
-                if let Some(notice) = &answer.notice {
-                    // Committed with its batch; published from the caller's operation, once it
-                    // is over, without reading anything back.
-                    let parties = live::OrderParties {
-                        buyer_id: answer.placed.order.buyer_id,
-                        vendor_user_id: notice.user_id,
-                    };
-                    live::record_committed(notice, Some(parties));
-                }
-                Ok(answer.placed)
-            }
-            Some(Err(err)) => Err(err),
-            None => service::place_checked(&self.db, buyer, address_id, &checked).await,
-        }
-    }
-}
-
-async fn commit_batch(db: &DatabaseConnection, batch: Vec<Request>) {
-    match run_batch(db, &batch).await {
-        Ok(answers) => {
-            for (request, answer) in batch.into_iter().zip(answers) {
-                let _ = request.reply.send(Reply::Done(Box::new(answer)));
-            }
-        }
-        Err(err) => {
-            if matches!(err, AppError::Internal(_)) {
-                tracing::error!(error = ?err, orders = batch.len(), "order batch failed; placing its orders one by one");
-            } else {
-                tracing::debug!(error = ?err, orders = batch.len(), "order batch failed; placing its orders one by one");
-            }
-            for request in batch {
-                let _ = request.reply.send(Reply::Alone);
-            }
-        }
-    }
-}
-
-/// An order of the batch that passed every check but stock and money.
-struct Candidate<'a> {
-    index: usize,
-    request: &'a Request,
-    address: addresses::Model,
-    location: (f64, f64),
+// An order of the batch that passed every check but stock and money.
+pub(super) struct Candidate<'a> {
+    pub(super) index: usize,
+    pub(super) request: &'a Request,
+    pub(super) address: addresses::Model,
+    pub(super) location: (f64, f64),
     /// Sorted by product id (the order the single path takes stock in).
-    lines: Vec<(products::Model, i32)>,
-    vendor: &'a vendors::Model,
-    subtotal: i64,
-    bps: i64,
+    pub(super) lines: Vec<(products::Model, i32)>,
+    pub(super) vendor: &'a vendors::Model,
+    pub(super) subtotal: i64,
+    pub(super) bps: i64,
 }
 
 #[derive(FromQueryResult)]
-struct Next {
+pub(super) struct Next {
     value: i64,
 }
 
 /// One transaction for the whole batch: an answer per request, or one error for all of them
 /// (and then nothing was written).
-async fn run_batch(
+pub(super) async fn run_batch(
     db: &DatabaseConnection,
     requests: &[Request],
 ) -> AppResult<Vec<AppResult<Answer>>> {
@@ -226,13 +117,13 @@ async fn run_batch(
                     notice: None,
                 })
             } else {
-                Err(service::key_reused())
+                Err(key_reused())
             });
         } else if let Some(&j) = first_with_key.get(&(request.buyer, request.input.key.as_str())) {
             if requests[j].input.hash == request.input.hash {
                 same_as.push((i, j));
             } else {
-                answers[i] = Some(Err(service::key_reused()));
+                answers[i] = Some(Err(key_reused()));
             }
         } else {
             first_with_key.insert((request.buyer, request.input.key.as_str()), i);
@@ -305,14 +196,13 @@ async fn run_batch(
                 .get(&request.address_id)
                 .filter(|a| a.user_id == request.buyer)
                 .cloned()
-                .ok_or_else(service::no_such_address)?;
-            let location = service::delivery_location(&address)?;
-            let (mut lines, vendor_id) =
-                service::order_lines(&request.input.lines, &found_products)?;
+                .ok_or_else(no_such_address)?;
+            let location = delivery_location(&address)?;
+            let (mut lines, vendor_id) = order_lines(&request.input.lines, &found_products)?;
             let vendor = found_vendors
                 .get(&vendor_id)
                 .ok_or_else(|| AppError::not_found("vendor"))?;
-            let subtotal = service::check_order(request.buyer, vendor, &lines, location)?;
+            let subtotal = check_order(request.buyer, vendor, &lines, location)?;
             let bps = match vendor.commission_bps {
                 Some(bps) => i64::from(bps),
                 None => default_bps.ok_or_else(|| {
@@ -355,7 +245,7 @@ async fn run_batch(
     for candidate in candidates {
         let short = candidate.lines.iter().find_map(|(product, quantity)| {
             let left = stock.get(&product.id).copied().unwrap_or(0);
-            (left < *quantity).then(|| service::sold_out(product, left))
+            (left < *quantity).then(|| sold_out(product, left))
         });
         if let Some(err) = short {
             answers[candidate.index] = Some(Err(err));
@@ -394,7 +284,7 @@ async fn run_batch(
                 .map(|(c, id)| NewHold {
                     user_id: c.request.buyer,
                     amount: c.subtotal,
-                    reference: service::hold_reference(*id),
+                    reference: hold_reference(*id),
                 })
                 .collect(),
         )
@@ -419,9 +309,9 @@ async fn run_batch(
         for (((candidate, id), hold), number) in
             accepted.into_iter().zip(order_ids).zip(holds).zip(numbers)
         {
-            let order = service::new_order(NewOrder {
+            let order = new_order(NewOrder {
                 id,
-                number: service::order_number(now, number),
+                number: order_number(now, number),
                 buyer: candidate.request.buyer,
                 vendor_id: candidate.vendor.id,
                 subtotal: candidate.subtotal,
@@ -443,24 +333,24 @@ async fn run_batch(
                     lines.push(found.clone());
                 }
             }
-            item_rows.extend(service::item_rows(id, &lines));
-            history_rows.push(service::history_row(
+            item_rows.extend(rules::item_rows(id, &lines));
+            history_rows.push(history_row(
                 &order,
                 None,
                 OrderActor::Buyer,
                 Some(candidate.request.buyer),
                 None,
             ));
-            let (title, body) = service::placed_notice(&order);
+            let (title, body) = placed_notice(&order);
             let notice = notices::new_notification(
                 candidate.vendor.user_id,
-                service::PLACED_KIND,
+                PLACED_KIND,
                 title,
                 body,
                 Some(id),
             );
             notice_rows.push(notice.clone());
-            tasks.push(service::placed_email(id));
+            tasks.push(placed_email(id));
             answers[candidate.index] = Some(Ok(Answer {
                 placed: Placed {
                     order: order.clone(),
@@ -501,7 +391,9 @@ async fn run_batch(
         .collect()
 }
 
-fn distinct<T: Eq + std::hash::Hash + Ord + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+pub(super) fn distinct<T: Eq + std::hash::Hash + Ord + Clone>(
+    items: impl Iterator<Item = T>,
+) -> Vec<T> {
     let mut seen = HashSet::new();
     let mut out: Vec<T> = items.filter(|item| seen.insert(item.clone())).collect();
     out.sort();
@@ -511,7 +403,7 @@ fn distinct<T: Eq + std::hash::Hash + Ord + Clone>(items: impl Iterator<Item = T
 /// Sets every product whose stock the batch took to what is left, in ONE statement, checked
 /// row by row against the stock it must leave (the rows are locked, so it always matches; if
 /// not, the batch fails and writes nothing).
-async fn take_stock(
+pub(super) async fn take_stock(
     conn: &impl ConnectionTrait,
     locked: &HashMap<Uuid, products::Model>,
     left: &HashMap<Uuid, i32>,
@@ -542,7 +434,10 @@ async fn take_stock(
 
 /// `n` new order numbers, ascending: from the sequence on PostgreSQL; on SQLite, the counter
 /// row bumped once by `n` (one writer: the numbers in between are this batch's).
-async fn next_order_numbers(conn: &impl ConnectionTrait, n: usize) -> AppResult<Vec<i64>> {
+pub(super) async fn next_order_numbers(
+    conn: &impl ConnectionTrait,
+    n: usize,
+) -> AppResult<Vec<i64>> {
     let backend = conn.get_database_backend();
     let count = i64::try_from(n).map_err(AppError::internal)?;
     let mut numbers: Vec<i64> = match backend {
