@@ -17,7 +17,7 @@ pub fn registry() -> &'static Registry<AppState> {
         wallet::jobs::handlers::register(&mut registry);
         orders::jobs::handlers::register(&mut registry);
         notifications::jobs::register(&mut registry);
-        pickups::jobs::register(&mut registry);
+        pickups::jobs::handlers::register(&mut registry);
         reports::jobs::register(&mut registry);
         super::cleanup::register(&mut registry);
         registry

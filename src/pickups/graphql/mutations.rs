@@ -13,7 +13,7 @@ use crate::{
     graphql::{context::ContextExt as _, ids::parse_id, upload::read_upload},
     pickups::{
         events,
-        jobs::offer_rules,
+        jobs::handlers::offer_rules,
         service::{
             self, Access, actor_of,
             booking::{self, BookPickupInput as BookInput, PickupItemInput as ItemInput},

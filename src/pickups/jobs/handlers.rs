@@ -1,31 +1,20 @@
-//! The pickups' job: ending an offer round (`expire_pickup_offers`, queued for the moment the
-//! round runs out): the next nearest vendors get the pickup, or it EXPIRES.
+//! What the pickups' job does: ending an offer round (`expire_pickup_offers`, queued for the
+//! moment the round runs out): the next nearest vendors get the pickup, or it EXPIRES.
 
 use anyhow::Context as _;
 use chrono::Utc;
 use sea_orm::TransactionTrait as _;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{
-    events,
-    service::{self, offers},
-};
+use super::ExpirePickupOffers;
 use crate::{
     AppState,
-    jobs::job::{Job, Registry},
+    jobs::job::Registry,
+    pickups::{
+        events,
+        service::{common, offers},
+    },
 };
-
-/// Ends offer round `round` of a slot-less pickup: the next vendors, or EXPIRED.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExpirePickupOffers {
-    pub pickup_id: Uuid,
-    pub round: i32,
-}
-
-impl Job for ExpirePickupOffers {
-    const KIND: &'static str = "expire_pickup_offers";
-}
 
 pub fn register(registry: &mut Registry<AppState>) {
     registry.handle(|state, job: ExpirePickupOffers| async move {
@@ -49,27 +38,10 @@ pub async fn expire_offers(state: &AppState, pickup_id: Uuid, round: i32) -> any
         .map_err(|e| anyhow::Error::new(e).context("end an offer round"))?;
     txn.commit().await.context("commit the offer round")?;
     if outcome == offers::RoundOutcome::Expired
-        && let Ok(pickup) = service::find(&state.db, pickup_id).await
+        && let Ok(pickup) = common::find(&state.db, pickup_id).await
     {
         events::status_changed(state, &pickup).await;
     }
     state.wake_worker();
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_offer_job_keeps_its_stored_kind_and_payload() {
-        let job = ExpirePickupOffers {
-            pickup_id: Uuid::nil(),
-            round: 2,
-        };
-        let (kind, payload) = job.to_parts().unwrap_or(("", serde_json::Value::Null));
-        assert_eq!(kind, "expire_pickup_offers");
-        assert_eq!(payload["round"], 2);
-        assert_eq!(ExpirePickupOffers::from_payload(&payload).ok(), Some(job));
-    }
 }
