@@ -16,16 +16,17 @@
 //! [`seed_if_empty`] is `serve --demo`: it fills only a database without users.
 
 mod data;
+mod helpers;
+mod options;
 mod pickups;
 mod progress;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use chrono::{SubsecRound as _, Utc};
 use entity::{
-    addresses, categories, jobs, notifications, order_status_history::OrderActor,
-    orders::OrderStatus, products, users, vendors,
+    addresses, categories, jobs, notifications, orders::OrderStatus, products, users, vendors,
 };
 use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
 use sea_orm::{
@@ -34,79 +35,21 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use options::{
+    ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_DOMAIN, DEMO_PASSWORD, Options, Report, SIGN_INS,
+    VENDOR_EMAIL,
+};
 pub use progress::Progress;
 
 use crate::{
     AppError, AppState,
     accounts::{admin::verified_user_row, service::AddressInput},
-    auth::{Viewer, password},
-    chat::service as chat,
+    auth::password,
     geo,
     orders::service::{self as orders, OrderLineInput, PlaceOrderInput},
     vendors::service::{self as vendors_service, VendorInput},
-    wallet::recharge,
 };
-
-/// Every demo account's email ends with this.
-pub const DEMO_DOMAIN: &str = "demo.kabaadwala.in";
-/// The password of every demo account (the admin's included).
-pub const DEMO_PASSWORD: &str = "kabaad-demo-2026";
-/// The demo admin's email.
-pub const ADMIN_EMAIL: &str = "admin@demo.kabaadwala.in";
-/// A demo customer with a funded wallet, orders and chats (first batch only).
-pub const CUSTOMER_EMAIL: &str = "customer@demo.kabaadwala.in";
-/// A demo vendor with products and orders, one of them from [`CUSTOMER_EMAIL`] (first batch only).
-pub const VENDOR_EMAIL: &str = "vendor@demo.kabaadwala.in";
-/// The sign-ins `serve --demo` prints, as (who, email); all have [`DEMO_PASSWORD`].
-pub const SIGN_INS: [(&str, &str); 3] = [
-    ("admin", ADMIN_EMAIL),
-    ("customer", CUSTOMER_EMAIL),
-    ("vendor", VENDOR_EMAIL),
-];
-
-/// How much to create. [`Options::for_products`] derives the rest from the product count.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub products: usize,
-    pub customers: usize,
-    /// Approved vendors (two more are left waiting for KYC review).
-    pub vendors: usize,
-    pub orders: usize,
-    /// Add another batch even if the database already has demo data.
-    pub force: bool,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
-}
-
-impl Options {
-    pub fn for_products(products: usize) -> Self {
-        Self {
-            products,
-            customers: (products / 40).clamp(8, 300),
-            vendors: (products / 80).clamp(6, 80),
-            orders: (products / 8).clamp(16, 600),
-            force: false,
-            progress: false,
-        }
-    }
-}
-
-/// What was created.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub admin_email: String,
-    pub admin_password: String,
-    /// Whether this was the first batch, the one with the well-known [`SIGN_INS`].
-    pub first_batch: bool,
-    pub customers: usize,
-    pub vendors: usize,
-    pub pending_vendors: usize,
-    pub products: usize,
-    pub orders: usize,
-    pub messages: usize,
-    pub notifications: u64,
-    pub elapsed: Duration,
-}
+use helpers::{converse, fund, jitter, path, pick, unit_name};
 
 /// Target statuses, one per order in turn: every status appears, COMPLETED the most.
 const STATUS_CYCLE: &[OrderStatus] = &[
@@ -134,10 +77,6 @@ struct Shop {
     longitude: f64,
     radius_km: f64,
     products: Vec<(Uuid, i64)>,
-}
-
-fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
 }
 
 /// Whether the database already has demo accounts.
@@ -546,117 +485,4 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
         notifications,
         elapsed: started.elapsed(),
     })
-}
-
-/// The transitions that take a PLACED order to `target`, with who makes each.
-fn path(
-    target: OrderStatus,
-    buyer: Uuid,
-    vendor_user: Uuid,
-    admin: Uuid,
-) -> Vec<(OrderStatus, OrderActor, Uuid)> {
-    use OrderStatus::*;
-    let vendor_steps = [Confirmed, Packed, Shipped, Delivered];
-    let mut steps: Vec<(OrderStatus, OrderActor, Uuid)> = Vec::new();
-    let forward = |n: usize| {
-        vendor_steps[..n]
-            .iter()
-            .map(|s| (*s, OrderActor::Vendor, vendor_user))
-            .collect::<Vec<_>>()
-    };
-    match target {
-        Placed => {}
-        Confirmed => steps = forward(1),
-        Packed => steps = forward(2),
-        Shipped => steps = forward(3),
-        Delivered => steps = forward(4),
-        Completed => {
-            steps = forward(4);
-            steps.push((Completed, OrderActor::Buyer, buyer));
-        }
-        Cancelled => steps.push((Cancelled, OrderActor::Buyer, buyer)),
-        Refunded => {
-            steps = forward(2);
-            steps.push((Refunded, OrderActor::Admin, admin));
-        }
-    }
-    steps
-}
-
-/// A short exchange between buyer and vendor in the order's room; returns how many messages.
-async fn converse(
-    db: &DatabaseConnection,
-    rng: &mut StdRng,
-    order: &entity::orders::Model,
-    buyer: Uuid,
-    vendor_user: Uuid,
-) -> anyhow::Result<usize> {
-    let app = |e: AppError| anyhow::anyhow!("{e}");
-    let (question, answer) = *pick(rng, data::CHAT);
-    let buyer_viewer = Viewer {
-        user_id: buyer,
-        role: users::Role::Customer,
-    };
-    let vendor_viewer = Viewer {
-        user_id: vendor_user,
-        role: users::Role::Vendor,
-    };
-    let txn = db.begin().await?;
-    let room = chat::open_room(&txn, &buyer_viewer, order.id)
-        .await
-        .map_err(app)?;
-    let mut sent = 0;
-    for (viewer, text) in [(buyer_viewer, question), (vendor_viewer, answer)] {
-        let access = chat::access(&txn, &viewer, room.id).await.map_err(app)?;
-        chat::store_message(
-            &txn,
-            &access,
-            viewer.user_id,
-            crate::db::new_id(),
-            text.to_owned(),
-            None,
-        )
-        .await
-        .map_err(app)?;
-        sent += 1;
-    }
-    txn.commit().await?;
-    Ok(sent)
-}
-
-/// Recharges `user`'s wallet by `amount` paise through the sandbox provider: the recharge row,
-/// then its success (the ledger credit from the provider's clearing account).
-async fn fund(state: &AppState, user: Uuid, amount: i64) -> anyhow::Result<()> {
-    let app = |e: AppError| anyhow::anyhow!("{e}");
-    let max = crate::settings::service::get(
-        &state.db,
-        crate::settings::service::Setting::MaxRechargePaise,
-    )
-    .await
-    .map_err(app)?;
-    let amount = amount.min(max);
-    let key = format!("demo-{}", Uuid::new_v4().simple());
-    let r = recharge::request(state, user, amount, &key)
-        .await
-        .map_err(app)?;
-    recharge::succeed(&state.db, r.id).await.map_err(app)?;
-    Ok(())
-}
-
-/// A point within about `spread` degrees of (`lat`, `lon`).
-fn jitter(rng: &mut StdRng, lat: f64, lon: f64, spread: f64) -> (f64, f64) {
-    let round = |x: f64| (x * 1e6).round() / 1e6;
-    (
-        round(lat + rng.random_range(-spread..spread)),
-        round(lon + rng.random_range(-spread..spread)),
-    )
-}
-
-fn unit_name(unit: entity::products::Unit) -> &'static str {
-    match unit {
-        entity::products::Unit::Kg => "kg",
-        entity::products::Unit::Piece => "piece",
-        entity::products::Unit::Litre => "litre",
-        entity::products::Unit::Tonne => "tonne",
-    }
 }

@@ -1,5 +1,6 @@
-//! `GET /metrics` in the Prometheus text format, hand-rolled (a few counters and histograms do
-//! not need a metrics crate). Counted in this process: HTTP requests by method, route and
+//! `GET /metrics` in the Prometheus text format: counters and histograms through the `metrics`
+//! facade and its Prometheus exporter (atomics per series, no lock per request). Counted in
+//! this process: HTTP requests by method, route and
 //! status with their latency; GraphQL operations by name with their latency, and errors by
 //! code; open WebSocket subscriptions (counted by the real-time fan-out); password hashes
 //! running. Read at scrape time: the job queue's depth by status and the database pool's
@@ -9,9 +10,9 @@
 //! which clients choose, are capped at [`MAX_OPERATION_NAMES`] distinct values (then `other`).
 
 use std::{
-    collections::BTreeMap,
+    collections::HashSet,
     fmt::Write as _,
-    sync::{LazyLock, Mutex, PoisonError, atomic::Ordering},
+    sync::{LazyLock, OnceLock, PoisonError, RwLock, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -21,6 +22,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::DbBackend;
 
 use crate::AppState;
@@ -35,93 +37,109 @@ pub const MAX_OPERATION_NAMES: usize = 200;
 /// Open GraphQL subscriptions (WebSocket) in this process, kept by the real-time fan-out.
 pub use crate::realtime::fanout::OPEN_SUBSCRIPTIONS as WS_SUBSCRIPTIONS;
 
-#[derive(Default, Clone)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-impl Histogram {
-    fn observe(&mut self, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(self.buckets.iter_mut()) {
-            if secs <= *bound {
-                *bucket += 1;
+/// The process's Prometheus recorder, installed on first use; `None` if another recorder was
+/// installed first (then nothing is counted here, and the scrape-time readings still are).
+fn recorder() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = match PrometheusBuilder::new().set_buckets(&BUCKETS) {
+                Ok(builder) => builder.build_recorder(),
+                Err(err) => {
+                    tracing::error!(error = %err, "metrics: bad histogram buckets");
+                    return None;
+                }
+            };
+            let handle = recorder.handle();
+            if let Err(err) = metrics::set_global_recorder(recorder) {
+                tracing::error!(error = %err, "metrics: another recorder is installed");
+                return None;
             }
-        }
-        self.count += 1;
-        self.sum += secs;
-    }
-
-    fn write(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (bound, count) in BUCKETS.iter().zip(self.buckets.iter()) {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
-    }
+            describe();
+            Some(handle)
+        })
+        .as_ref()
 }
 
-#[derive(Default)]
-struct Registry {
-    /// (method, route, status) → count
-    http_requests: BTreeMap<(String, String, u16), u64>,
-    /// (method, route) → latency
-    http_latency: BTreeMap<(String, String), Histogram>,
-    /// operation → latency (its count is the operation count)
-    graphql_latency: BTreeMap<String, Histogram>,
-    /// code → count
-    graphql_errors: BTreeMap<String, u64>,
-}
-
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
-
-fn registry() -> std::sync::MutexGuard<'static, Registry> {
-    // A panic while holding the lock leaves counters that are still meaningful.
-    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+fn describe() {
+    metrics::describe_counter!(
+        "kabaadwala_http_requests_total",
+        "HTTP requests by method, route and status."
+    );
+    metrics::describe_histogram!(
+        "kabaadwala_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP request latency by method and route."
+    );
+    metrics::describe_counter!(
+        "kabaadwala_graphql_operations_total",
+        "GraphQL operations by operation name."
+    );
+    metrics::describe_histogram!(
+        "kabaadwala_graphql_operation_duration_seconds",
+        metrics::Unit::Seconds,
+        "GraphQL operation latency by operation name."
+    );
+    metrics::describe_counter!(
+        "kabaadwala_graphql_errors_total",
+        "GraphQL errors by extensions.code."
+    );
 }
 
 /// Counts one HTTP request.
 pub fn record_http(method: &str, route: &str, status: u16, elapsed: Duration) {
-    let mut registry = registry();
-    *registry
-        .http_requests
-        .entry((method.to_owned(), route.to_owned(), status))
-        .or_default() += 1;
-    registry
-        .http_latency
-        .entry((method.to_owned(), route.to_owned()))
-        .or_default()
-        .observe(elapsed);
+    if recorder().is_none() {
+        return;
+    }
+    let (method, route) = (method.to_owned(), route.to_owned());
+    metrics::counter!(
+        "kabaadwala_http_requests_total",
+        "method" => method.clone(),
+        "route" => route.clone(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!(
+        "kabaadwala_http_request_duration_seconds",
+        "method" => method,
+        "route" => route
+    )
+    .record(elapsed.as_secs_f64());
+}
+
+/// The label of an operation name: the name itself while fewer than [`MAX_OPERATION_NAMES`]
+/// names were seen, `other` after that (clients choose names; labels must stay bounded).
+fn operation_label(operation: &str) -> String {
+    static SEEN: LazyLock<RwLock<HashSet<String>>> = LazyLock::new(RwLock::default);
+    let known = SEEN
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains(operation);
+    if known {
+        return operation.to_owned();
+    }
+    let mut seen = SEEN.write().unwrap_or_else(PoisonError::into_inner);
+    if seen.contains(operation) || seen.len() < MAX_OPERATION_NAMES {
+        seen.insert(operation.to_owned());
+        operation.to_owned()
+    } else {
+        "other".to_owned()
+    }
 }
 
 /// Counts one GraphQL operation and the codes of its errors.
 pub fn record_graphql(operation: &str, elapsed: Duration, error_codes: &[&str]) {
-    let mut registry = registry();
-    let name = if registry.graphql_latency.contains_key(operation)
-        || registry.graphql_latency.len() < MAX_OPERATION_NAMES
-    {
-        operation
-    } else {
-        "other"
-    };
-    registry
-        .graphql_latency
-        .entry(name.to_owned())
-        .or_default()
-        .observe(elapsed);
+    if recorder().is_none() {
+        return;
+    }
+    let label = operation_label(operation);
+    metrics::counter!("kabaadwala_graphql_operations_total", "operation" => label.clone())
+        .increment(1);
+    metrics::histogram!("kabaadwala_graphql_operation_duration_seconds", "operation" => label)
+        .record(elapsed.as_secs_f64());
     for code in error_codes {
-        *registry
-            .graphql_errors
-            .entry((*code).to_owned())
-            .or_default() += 1;
+        metrics::counter!("kabaadwala_graphql_errors_total", "code" => (*code).to_owned())
+            .increment(1);
     }
 }
 
@@ -164,53 +182,14 @@ pub async fn handler(State(app): State<AppState>, headers: HeaderMap) -> Respons
         .into_response()
 }
 
-/// The whole exposition.
+/// The whole exposition: what the recorder counted, then what is read at scrape time (from
+/// this process and this instance's database, so two apps in one process never mix them).
 pub async fn render(state: &AppState) -> String {
     let mut out = String::with_capacity(8 * 1024);
-    {
-        let registry = registry();
-        out.push_str("# HELP kabaadwala_http_requests_total HTTP requests by method, route and status.\n# TYPE kabaadwala_http_requests_total counter\n");
-        for ((method, route, status), count) in &registry.http_requests {
-            let _ = writeln!(
-                out,
-                "kabaadwala_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
-                escape(route)
-            );
-        }
-        out.push_str("# HELP kabaadwala_http_request_duration_seconds HTTP request latency by method and route.\n# TYPE kabaadwala_http_request_duration_seconds histogram\n");
-        for ((method, route), histogram) in &registry.http_latency {
-            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
-            histogram.write(
-                &mut out,
-                "kabaadwala_http_request_duration_seconds",
-                &labels,
-            );
-        }
-        out.push_str("# HELP kabaadwala_graphql_operations_total GraphQL operations by operation name.\n# TYPE kabaadwala_graphql_operations_total counter\n");
-        for (operation, histogram) in &registry.graphql_latency {
-            let _ = writeln!(
-                out,
-                "kabaadwala_graphql_operations_total{{operation=\"{}\"}} {}",
-                escape(operation),
-                histogram.count
-            );
-        }
-        out.push_str("# HELP kabaadwala_graphql_operation_duration_seconds GraphQL operation latency by operation name.\n# TYPE kabaadwala_graphql_operation_duration_seconds histogram\n");
-        for (operation, histogram) in &registry.graphql_latency {
-            let labels = format!("operation=\"{}\"", escape(operation));
-            histogram.write(
-                &mut out,
-                "kabaadwala_graphql_operation_duration_seconds",
-                &labels,
-            );
-        }
-        out.push_str("# HELP kabaadwala_graphql_errors_total GraphQL errors by extensions.code.\n# TYPE kabaadwala_graphql_errors_total counter\n");
-        for (code, count) in &registry.graphql_errors {
-            let _ = writeln!(
-                out,
-                "kabaadwala_graphql_errors_total{{code=\"{}\"}} {count}",
-                escape(code)
-            );
+    if let Some(handle) = recorder() {
+        out.push_str(&handle.render());
+        if !out.ends_with('\n') && !out.is_empty() {
+            out.push('\n');
         }
     }
     let _ = writeln!(
@@ -266,12 +245,4 @@ fn pool_usage(state: &AppState) -> (u64, u64, u64) {
         }
         _ => (0, 0, 0),
     }
-}
-
-/// Label values are escaped as the text format asks (`\`, `"`, newline).
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
