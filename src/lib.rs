@@ -23,6 +23,7 @@
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
 //! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
 //! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
+//! - [`pickups`]: doorstep pickups: rate cards, slots, offers, weighing, escrow settlement.
 //! - [`notifications`]: in-app notifications of order and payout events.
 //! - [`chat`]: one chat room per order, messages with attachments, read receipts.
 //! - [`realtime`]: subscriptions fed by pub/sub topics, published after commit, resolved once per group.
@@ -54,6 +55,7 @@ pub mod notifications;
 pub mod orders;
 pub mod paging;
 pub mod payouts;
+pub mod pickups;
 pub mod pubsub;
 pub mod ratelimit;
 pub mod realtime;

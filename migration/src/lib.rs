@@ -17,6 +17,7 @@ mod m20261130_000300_add_products_rating_index;
 mod m20261201_000101_add_payment_providers;
 mod m20261201_000201_create_audit_log;
 mod m20261201_000202_create_admin_sessions;
+mod m20261201_000301_create_pickups;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000101_add_payment_providers::Migration),
             Box::new(m20261201_000201_create_audit_log::Migration),
             Box::new(m20261201_000202_create_admin_sessions::Migration),
+            Box::new(m20261201_000301_create_pickups::Migration),
         ]
     }
 }

@@ -137,6 +137,23 @@ pub struct Config {
     /// Payment and payout providers (`PAYMENT_PROVIDER`, `RAZORPAY_*`, `STRIPE_*`,
     /// `PAYOUT_PROVIDER`, `RAZORPAYX_ACCOUNT_NUMBER`, `RECONCILE_AFTER_MINUTES`, …).
     pub payments: payments::PaymentsConfig,
+    /// Doorstep pickups: `PICKUP_OFFER_MINUTES`, `PICKUP_OFFER_VENDORS`,
+    /// `PICKUP_LOCATION_THROTTLE_MS`.
+    pub pickups: PickupConfig,
+}
+
+/// How slot-less pickups are offered, and how often a collector's location is passed on.
+#[derive(Debug, Clone)]
+pub struct PickupConfig {
+    /// `PICKUP_OFFER_MINUTES`: how long an offer round stays open before the next nearest
+    /// vendors get it, or it expires (default 15).
+    pub offer_minutes: i64,
+    /// `PICKUP_OFFER_VENDORS`: how many of the nearest covering vendors one round reaches
+    /// (default 10).
+    pub offer_vendors: usize,
+    /// `PICKUP_LOCATION_THROTTLE_MS`: the shortest interval between two collector locations
+    /// that are kept and published (default 5000).
+    pub location_throttle: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -314,6 +331,15 @@ impl Config {
                 3600 * parse::<u64>(&get, "ADMIN_SESSION_MAX_HOURS", "12")?.max(1),
             ),
             payments: payments::PaymentsConfig::from_lookup(&get, app_env)?,
+            pickups: PickupConfig {
+                offer_minutes: parse(&get, "PICKUP_OFFER_MINUTES", "15")?,
+                offer_vendors: parse(&get, "PICKUP_OFFER_VENDORS", "10")?,
+                location_throttle: Duration::from_millis(parse(
+                    &get,
+                    "PICKUP_LOCATION_THROTTLE_MS",
+                    "5000",
+                )?),
+            },
         };
         // Metrics name every route and operation and show the load: not for the public.
         if config.app_env == AppEnv::Production

@@ -18,6 +18,7 @@
 mod data;
 mod helpers;
 mod options;
+mod pickups;
 mod progress;
 
 use std::time::Instant;
@@ -454,6 +455,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
     progress.show("orders", opts.orders, opts.orders);
     progress.finish();
 
+    pickups::seed(state, admin.id, &customers, &shops).await?;
     // The demo sends no email: drop the email jobs queued while seeding (releases already ran).
     jobs::Entity::delete_many()
         .filter(jobs::Column::CreatedAt.gte(seed_start))

@@ -7,8 +7,8 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use super::{errors, executor, limits, loader, metrics};
 
 use crate::{
-    AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, realtime,
-    reports, settings, vendors, wallet,
+    AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, pickups,
+    realtime, reports, settings, vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -23,6 +23,7 @@ pub struct QueryRoot(
     orders::graphql::OrdersQuery,
     orders::graphql::AnalyticsQuery,
     payouts::graphql::PayoutsQuery,
+    pickups::graphql::PickupsQuery,
     notifications::graphql::NotificationsQuery,
     chat::graphql::ChatQuery,
     jobs::graphql::JobsQuery,
@@ -43,6 +44,7 @@ pub struct MutationRoot(
     wallet::graphql::payments::PaymentsMutation,
     orders::graphql::OrdersMutation,
     payouts::graphql::PayoutsMutation,
+    pickups::graphql::PickupsMutation,
     notifications::graphql::NotificationsMutation,
     chat::graphql::ChatMutation,
     jobs::graphql::JobsMutation,
@@ -54,6 +56,7 @@ pub struct SubscriptionRoot(
     chat::subscriptions::ChatSubscription,
     notifications::subscriptions::NotificationsSubscription,
     orders::subscriptions::OrdersSubscription,
+    pickups::graphql::PickupsSubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

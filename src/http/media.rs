@@ -1,6 +1,7 @@
 //! `GET /media/{key}`: uploaded files. Who may read a key depends on its first segment:
 //! `products/` is public; `kyc/{vendor}/` only to that vendor's user and admins; `chat/{room}/`
-//! only to the room's participants and admins. Anything else,
+//! only to the room's participants and admins; `pickups/{pickup}/` (photos of the scale) only
+//! to the pickup's household, its collector and admins. Anything else,
 //! and anything not allowed, is 404, so a private file's existence is not revealed (401 only
 //! asks an anonymous caller to sign in for a private area). Every file is `nosniff`; private
 //! ones are sent as `Content-Disposition: attachment`, never rendered inline on the API's origin,
@@ -48,6 +49,16 @@ async fn access(state: &AppState, auth: &Auth, key: &str) -> Access {
                 return Access::SignIn;
             };
             if crate::chat::service::may_read_attachment(&state.db, &viewer, key).await {
+                Access::Allowed
+            } else {
+                Access::Denied
+            }
+        }
+        Some("pickups") => {
+            let Ok(Some(viewer)) = auth.optional_viewer() else {
+                return Access::SignIn;
+            };
+            if crate::pickups::service::may_read_photo(&state.db, &viewer, key).await {
                 Access::Allowed
             } else {
                 Access::Denied

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::job::Registry;
-use crate::{AppState, auth, notifications, orders, payouts, reports, vendors, wallet};
+use crate::{AppState, auth, notifications, orders, payouts, pickups, reports, vendors, wallet};
 
 /// The registry of every job kind and recurring job.
 pub fn registry() -> &'static Registry<AppState> {
@@ -18,6 +18,7 @@ pub fn registry() -> &'static Registry<AppState> {
         orders::jobs::handlers::register(&mut registry);
         payouts::jobs::handlers::register(&mut registry);
         notifications::jobs::register(&mut registry);
+        pickups::jobs::handlers::register(&mut registry);
         reports::jobs::register(&mut registry);
         super::cleanup::register(&mut registry);
         registry
@@ -47,6 +48,7 @@ mod tests {
             "reconcile_recharges",
             "submit_payout",
             "process_payout_event",
+            "expire_pickup_offers",
         ] {
             assert!(registry.knows(kind), "{kind} has no handler");
         }

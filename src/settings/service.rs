@@ -17,14 +17,17 @@ pub enum Setting {
     MinRechargePaise,
     /// Largest wallet recharge, in paise.
     MaxRechargePaise,
+    /// What a vendor taking a pickup holds above its quote, in basis points of the quote.
+    PickupHoldMarginBps,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 4] = [
+    pub const ALL: [Setting; 5] = [
         Self::CommissionRateBps,
         Self::AutoReleaseHours,
         Self::MinRechargePaise,
         Self::MaxRechargePaise,
+        Self::PickupHoldMarginBps,
     ];
 
     pub fn key(self) -> &'static str {
@@ -33,6 +36,7 @@ impl Setting {
             Self::AutoReleaseHours => "auto_release_hours",
             Self::MinRechargePaise => "min_recharge_paise",
             Self::MaxRechargePaise => "max_recharge_paise",
+            Self::PickupHoldMarginBps => "pickup_hold_margin_bps",
         }
     }
 
@@ -46,6 +50,9 @@ impl Setting {
             }
             Self::MinRechargePaise => "Smallest wallet recharge, in paise",
             Self::MaxRechargePaise => "Largest wallet recharge, in paise",
+            Self::PickupHoldMarginBps => {
+                "What a vendor taking a pickup holds above its quote (heavier loads), in basis points (5000 = 50%)"
+            }
         }
     }
 
@@ -55,6 +62,7 @@ impl Setting {
             Self::AutoReleaseHours => 72,
             Self::MinRechargePaise => 10_000,
             Self::MaxRechargePaise => 10_000_000,
+            Self::PickupHoldMarginBps => 5_000,
         }
     }
 
@@ -64,6 +72,7 @@ impl Setting {
             Self::AutoReleaseHours => 1..=720,
             Self::MinRechargePaise => 100..=100_000_000,
             Self::MaxRechargePaise => 100..=1_000_000_000,
+            Self::PickupHoldMarginBps => 0..=50_000,
         }
     }
 

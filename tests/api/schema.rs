@@ -23,7 +23,14 @@ fn money_is_never_a_float_in_the_schema() {
                 || field.starts_with("distanceKm")
                 || field.starts_with("serviceRadiusKm")
                 // An average of 1-5 stars: a score, never money.
-                || field.starts_with("rating: Float"),
+                || field.starts_with("rating: Float")
+                // The collector's coordinates, as arguments.
+                || field.starts_with("sharePickupLocation(pickupId: ID!, latitude: Float!, longitude: Float!)")
+                // A weight in kilograms (pickups): never money, which is in paise.
+                || field
+                    .split([':', '('])
+                    .next()
+                    .is_some_and(|name| name == "kg" || name.ends_with("Kg")),
             "only coordinates, distances and ratings may be floats, found: {field}"
         );
     }

@@ -1,7 +1,8 @@
 //! Benchmarks. `cargo run --release --bin bench -- <scenario>`, scenarios `holds` (escrow holds,
 //! `holds.rs`), `catalog` (the product page, `catalog.rs`), `orders` (order placement,
 //! `orders.rs`; `orders-sqlite` runs its SQLite half alone and needs no PostgreSQL), `limits`
-//! (what a document refused by the abuse limits costs, `limits.rs`), `realtime` (chat fan-out
+//! (what a document refused by the abuse limits costs, `limits.rs`), `pickups` (doorstep pickups
+//! booked and completed, `pickups.rs`), `realtime` (chat fan-out
 //! and idle subscription memory, `realtime.rs`), `server` (cold start to ready, idle RSS and RSS
 //! under load of the real binary, `server.rs`), and `all`: every one in turn, then the generated
 //! section of `docs/PERFORMANCE.md` (`record.rs`). Needs `DATABASE_URL=postgres://…` (an admin
@@ -13,6 +14,7 @@ mod holds;
 mod http;
 mod limits;
 mod orders;
+mod pickups;
 mod realtime;
 mod record;
 mod server;
@@ -58,9 +60,9 @@ async fn run() -> anyhow::Result<()> {
     anyhow::ensure!(
         matches!(
             scenario.as_str(),
-            "holds" | "catalog" | "orders" | "limits" | "server" | "all"
+            "holds" | "catalog" | "orders" | "pickups" | "limits" | "server" | "all"
         ),
-        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `orders-sqlite`, `limits`, `realtime`, `server` or `all`"
+        "unknown scenario {scenario:?}; try `holds`, `catalog`, `orders`, `orders-sqlite`, `pickups`, `limits`, `realtime`, `server` or `all`"
     );
     let admin_url = std::env::var("DATABASE_URL").context("set DATABASE_URL=postgres://…")?;
     anyhow::ensure!(
@@ -71,6 +73,7 @@ async fn run() -> anyhow::Result<()> {
         "holds" => holds::run(&admin_url).await,
         "catalog" => catalog::run(&admin_url).await,
         "orders" => orders::run(&admin_url).await,
+        "pickups" => pickups::run(&admin_url).await,
         "limits" => limits::run(&admin_url).await,
         "server" => server::run(&admin_url).await,
         _ => all(&admin_url).await,
@@ -86,6 +89,7 @@ async fn all(admin_url: &str) -> anyhow::Result<()> {
     holds::run(admin_url).await?;
     catalog::run(admin_url).await?;
     orders::run(admin_url).await?;
+    pickups::run(admin_url).await?;
     limits::run(admin_url).await?;
     realtime::run().await?;
     server::run(admin_url).await?;

@@ -69,7 +69,11 @@ pub struct DailySales {
 /// A vendor's figures for orders placed in a period. Gross sales count orders that still stand
 /// (not cancelled or refunded); commission and net earnings count completed orders.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct VendorAnalytics {
+    /// The vendor (for the `pickups` figures, added by the pickups domain).
+    #[graphql(skip)]
+    pub vendor_id: uuid::Uuid,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// Orders per status (statuses with none are left out).
@@ -124,6 +128,7 @@ impl AnalyticsQuery {
         }
         let f = analytics::vendor_figures(db, vendor.id, from, to).await?;
         Ok(VendorAnalytics {
+            vendor_id: vendor.id,
             from,
             to,
             total_orders: f.by_status.iter().map(|s| s.orders).sum(),
