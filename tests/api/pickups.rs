@@ -428,6 +428,20 @@ async fn a_rate_change_after_booking_does_not_change_the_pickups_price() {
         )
         .await;
     assert_eq!(past.code(), "BAD_USER_INPUT", "rates are never back-dated");
+    let audit = app
+        .gql(
+            "{ auditLog(filter: { action: \"pickup.set_rate\" }) { edges { node { subjectType } } } }",
+            json!({}),
+            Some(&y.admin.access_token),
+        )
+        .await
+        .data("auditLog");
+    let edges = audit["edges"].as_array().map(Vec::len);
+    assert_eq!(
+        edges,
+        Some(2),
+        "both accepted rates are audited, the refused one is not"
+    );
     let then = app
         .gql(
             "query($c: ID!, $at: DateTime!) { rateAt(city: \"Mumbai\", categoryId: $c, at: $at) { pricePerKg } }",
@@ -501,6 +515,17 @@ async fn support_can_cancel_a_disputed_pickup_and_the_collectors_hold_comes_back
     assert_eq!(balances(&app, &y.shop.owner).await, (FLOAT, 0));
     assert_eq!(balances(&app, &y.household).await, (0, 0));
     assert_ledger_sound(&app).await;
+    let audit = app
+        .gql(
+            "query($s: ID!) { auditLog(filter: { subjectId: $s }) { edges { node { action subjectType actor { id } } } } }",
+            json!({ "s": id }),
+            Some(&y.admin.access_token),
+        )
+        .await
+        .data("auditLog");
+    let entry = &audit["edges"][0]["node"];
+    assert_eq!(entry["action"], "pickup.resolve_dispute", "{audit}");
+    assert_eq!(entry["subjectType"], "pickup");
 }
 
 #[tokio::test]

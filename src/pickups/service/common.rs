@@ -123,16 +123,21 @@ pub(crate) async fn next_number(
     Ok(format!("PK-{}-{n:06}", now.year()))
 }
 
-/// Where admin actions on pickups (`setRate`, `resolvePickupDispute`) are recorded: the one
-/// call site the audit log hooks into, inside the action's transaction.
+/// Records an admin action on pickups (`setRate`, `resolvePickupDispute`) in the audit log,
+/// inside the action's transaction.
 pub(crate) async fn record_admin_action(
-    _conn: &impl ConnectionTrait,
+    conn: &impl ConnectionTrait,
     admin_id: Uuid,
-    action: &str,
+    action: &'static str,
+    subject_type: &'static str,
     subject_id: Uuid,
     detail: &str,
 ) -> AppResult<()> {
-    tracing::info!(%admin_id, action, %subject_id, detail, "admin action on pickups");
+    let entry = crate::audit::Entry::new(admin_id, action, subject_type, subject_id).change(
+        serde_json::Value::Null,
+        serde_json::json!({ "detail": detail }),
+    );
+    crate::audit::record(conn, entry).await?;
     Ok(())
 }
 

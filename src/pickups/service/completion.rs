@@ -239,6 +239,7 @@ pub async fn resolve_dispute(
         conn,
         admin_id,
         "pickup.resolve_dispute",
+        "pickup",
         resolved.id,
         if cancel { "cancelled" } else { "settled" },
     )

@@ -93,6 +93,7 @@ pub async fn set_rate(
         conn,
         admin_id,
         "pickup.set_rate",
+        "pickup_rate",
         row.id,
         &format!(
             "{} / {}: {} paise per kg from {}",
