@@ -23,6 +23,16 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
 }
 
 pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, max_connections, PING_IF_IDLE_FOR).await
+}
+
+/// [`connect_url`] with the idle time past which a PostgreSQL connection is pinged before it is
+/// handed out (tests pass zero: every checkout is pinged, so a dropped connection shows at once).
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    ping_if_idle_for: Duration,
+) -> anyhow::Result<DatabaseConnection> {
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
         ensure_sqlite_dir(url)?;
@@ -63,7 +73,7 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
             // was one more round trip per query outside transactions (the product page's
             // loaders) and per transaction. Idle ones are still pinged, so connections a
             // restart or a proxy dropped while the pool sat idle are replaced, not handed out.
-            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+            .test_before_acquire_if_idle_for(ping_if_idle_for);
     }
     Database::connect(options)
         .await

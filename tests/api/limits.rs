@@ -1,8 +1,6 @@
 //! Abuse limits: document shape (depth, aliases, directives, tokens, complexity), introspection
 //! and suggestions switches, and rate limits per account and per IP.
 
-use std::time::{Duration, Instant};
-
 use serde_json::json;
 use uuid::Uuid;
 
@@ -69,37 +67,22 @@ async fn more_than_fifty_directives_are_refused() {
 }
 
 #[tokio::test]
-async fn a_huge_document_is_refused_by_its_token_count_in_well_under_a_millisecond() {
+async fn a_huge_document_is_refused_by_its_token_count_before_parsing() {
+    // How fast the refusal is, is measured by `bench limits` (docs/PERFORMANCE.md), not here.
     let app = TestApp::new().await;
     // About 2 MB and 400 000 tokens.
     let huge = format!("{{ {} }}", "__typename ".repeat(200_000));
     let small_enough = format!("{{ {} }}", "__typename ".repeat(2_900));
 
     let first = app.gql(&huge, json!({}), None).await;
-    let mut timings = Vec::new();
-    for _ in 0..30 {
-        let started = Instant::now();
-        let refused = app.gql(&huge, json!({}), None).await;
-        timings.push(started.elapsed());
-        assert_eq!(refused.code(), "BAD_USER_INPUT");
-    }
-    timings.sort();
-    let median = timings[timings.len() / 2];
     let limits = kabaadwala::graphql::limits::DocumentLimits::from_config(&app.state.config);
-    let started = Instant::now();
     assert!(limits.check_text(&huge).is_err());
-    eprintln!("the token check alone: {:?}", started.elapsed());
-    eprintln!(
-        "rejecting a 2 MB, 400k-token document: median {median:?}, best {:?}",
-        timings[0]
-    );
-
+    assert_eq!(first.code(), "BAD_USER_INPUT");
     assert!(
         first.message().contains("more than 3000 tokens"),
         "{}",
         first.message()
     );
-    assert!(median < Duration::from_millis(1), "median {median:?}");
     assert!(
         app.gql(&small_enough, json!({}), None)
             .await
