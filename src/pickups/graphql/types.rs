@@ -384,12 +384,6 @@ impl Pickup {
             .collect())
     }
 
-    /// The pickup's chat room. Pickups have no chat room yet (chat rooms belong to orders):
-    /// always null.
-    async fn chat_room(&self) -> Option<crate::chat::graphql::ChatRoom> {
-        None
-    }
-
     /// The household's review of the collector, once given.
     async fn review(&self, ctx: &Context<'_>) -> AppResult<Option<PickupReview>> {
         Ok(ctx
