@@ -574,6 +574,11 @@ async fn the_session_cookie_is_http_only_strict_and_secure_in_production() {
         ("APP_ENV", "production"),
         ("METRICS_TOKEN", "metrics-token-for-tests"),
         ("PAYMENT_WEBHOOK_SECRET", "webhook-secret-for-tests"),
+        // Production refuses the sandbox.
+        ("PAYMENT_PROVIDER", "razorpay"),
+        ("RAZORPAY_KEY_ID", "rzp_test_id"),
+        ("RAZORPAY_KEY_SECRET", "rzp-test-secret"),
+        ("RAZORPAY_WEBHOOK_SECRET", "rzp-test-webhook-secret"),
     ])
     .await;
     let admin = production.admin().await;
