@@ -29,7 +29,6 @@ pub(super) enum JobsAction {
 }
 
 pub(super) async fn jobs_command(config: Config, action: JobsAction) -> anyhow::Result<()> {
-    use crate::graphql::relay::Page;
     let state = AppState::build(config).await?;
     let db = &state.db;
     let app_err = |e: crate::AppError| anyhow::anyhow!("{e}");
@@ -40,7 +39,14 @@ pub(super) async fn jobs_command(config: Config, action: JobsAction) -> anyhow::
             limit,
         } => {
             let status = status.as_deref().map(parse_job_status).transpose()?;
-            let page = Page::new(Some(limit), None).map_err(app_err)?;
+            let limit = u64::try_from(limit)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| anyhow::anyhow!("--limit must be at least 1"))?;
+            let page = crate::paging::Page {
+                limit: limit.min(crate::paging::MAX_PAGE_SIZE),
+                after: None,
+            };
             let (rows, total) = jobs::control::list(db, status, kind.as_deref(), &page)
                 .await
                 .map_err(app_err)?;

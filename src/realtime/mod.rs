@@ -46,7 +46,6 @@ use futures_util::{
     stream::{self, BoxStream},
 };
 
-use crate::graphql::context::ContextExt as _;
 pub use resume::Resume;
 
 /// Put in a request's data by the WebSocket handler to authorize a subscription without
@@ -128,7 +127,10 @@ where
             .filter_map(std::future::ready)
             .boxed();
     }
-    let live = ctx.state().pubsub.subscribe(&topic);
+    let live = ctx
+        .data_unchecked::<crate::AppState>()
+        .pubsub
+        .subscribe(&topic);
     let Some(resume) = resume else {
         return live.then(map).filter_map(std::future::ready).boxed();
     };
