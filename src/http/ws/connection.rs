@@ -10,10 +10,7 @@ use futures_util::{FutureExt as _, SinkExt, StreamExt as _};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use tokio_stream::{
-    StreamMap,
-    wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
-};
+use tokio_stream::{StreamMap, wrappers::errors::BroadcastStreamRecvError};
 use tokio_tungstenite::tungstenite::{
     Message,
     protocol::{CloseFrame, frame::coding::CloseCode},
@@ -31,7 +28,7 @@ use crate::{
     graphql::{errors::annotate, executor::Allow, limits::server_error, schema::request_data_from},
     http::{HttpState, auth::auth_from_header},
     realtime::{
-        fanout::{Delivery, Membership},
+        fanout::{Delivery, Membership, Results},
         resume::Seam,
     },
 };
@@ -76,7 +73,7 @@ pub struct Connection {
     /// The client's address, for per-IP rate limits.
     ip: Option<IpAddr>,
     /// Keyed by subscription id (shared with `subscriptions`, so yielding one is no copy).
-    results: StreamMap<Arc<str>, BroadcastStream<Delivery>>,
+    results: StreamMap<Arc<str>, Results>,
     subscriptions: HashMap<Arc<str>, Subscription>,
     /// Cancelled when the server shuts down.
     stop: CancellationToken,
@@ -398,8 +395,7 @@ impl Connection {
                     self.socket.flush().await.map_err(|_| End::Gone)?;
                 }
                 let id: Arc<str> = id.into();
-                self.results
-                    .insert(id.clone(), BroadcastStream::new(joined.results));
+                self.results.insert(id.clone(), joined.results);
                 self.subscriptions.insert(
                     id,
                     Subscription {
