@@ -48,3 +48,4 @@ mod smtp;
 mod vendors;
 mod wallet;
 mod ws_limits;
+mod ws_operations;
