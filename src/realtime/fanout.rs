@@ -42,7 +42,7 @@ use crate::{
     graphql::{
         context::NeutralPass,
         engine::SharedEngine,
-        errors::response_for,
+        errors::{annotate, response_for},
         loader::{RequestLoader, new_loader},
     },
 };
@@ -145,7 +145,11 @@ impl Stream for Results {
 
 /// The groups of one server (one per router).
 pub struct Fanout {
+    /// Authorizes subscribers (with the extensions: error codes, limits, metrics).
     schema: SharedEngine,
+    /// Replays events for groups: the schema without extensions, whose hooks would otherwise
+    /// wrap every field of every replay; errors are annotated afterwards.
+    replays: SharedEngine,
     state: AppState,
     groups: Mutex<HashMap<GroupKey, Group>>,
     resolutions: AtomicU64,
@@ -199,9 +203,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Fanout {
-    pub fn new(schema: SharedEngine, state: AppState) -> Arc<Self> {
+    pub fn new(schema: SharedEngine, replays: SharedEngine, state: AppState) -> Arc<Self> {
         Arc::new(Self {
             schema,
+            replays,
             state,
             groups: Mutex::new(HashMap::new()),
             resolutions: AtomicU64::new(0),
@@ -446,7 +451,8 @@ impl Fanout {
     ) -> Option<Response> {
         self.resolutions.fetch_add(1, Ordering::Relaxed);
         let request = operation.request().data(who).data(loader).data(replay);
-        self.schema.execute_stream(request).next().await
+        let response = self.replays.execute_stream(request).next().await?;
+        Some(annotate(response))
     }
 }
 
