@@ -388,6 +388,7 @@ async fn run_group(
     output: GroupOutput,
     event_id: Option<fn(&str) -> Option<Uuid>>,
 ) {
+    let operation = Arc::new(operation);
     let mut per_viewer = false;
     while let Some(payload) = events.next().await {
         let Some(fanout) = fanout.upgrade() else {
@@ -421,22 +422,63 @@ async fn run_group(
             .iter()
             .map(|(key, audience)| (*key, audience.auth.clone()))
             .collect();
+        // Large groups split their viewers over the cores; all parts share one loader.
+        let parts = if viewers.len() < SPLIT_FROM {
+            1
+        } else {
+            cores()
+        };
         let loader = new_loader(&fanout.state);
-        let resolved = join_all(viewers.into_iter().map(|(key, auth)| {
-            let (fanout, operation, replay, loader) =
-                (&fanout, &operation, replay.clone(), loader.clone());
-            async move {
-                let response = fanout.resolve(operation, auth, replay, loader).await;
-                (key, response)
+        let mut tasks = Vec::with_capacity(parts);
+        for part in viewers.chunks(viewers.len().div_ceil(parts).max(1)) {
+            tasks.push(tokio::spawn(resolve_for(
+                fanout.clone(),
+                operation.clone(),
+                replay.clone(),
+                loader.clone(),
+                part.to_vec(),
+            )));
+        }
+        let mut by_viewer = HashMap::with_capacity(viewers.len());
+        for task in tasks {
+            match task.await {
+                Ok(part) => by_viewer.extend(part),
+                Err(err) => tracing::error!(error = %err, %topic, "a per-viewer resolution failed"),
             }
-        }))
-        .await;
-        let by_viewer = resolved
-            .into_iter()
-            .filter_map(|(key, response)| Some((key, serialize(&response?, &topic)?)))
-            .collect();
+        }
         output.send(event, Resolved::PerViewer(by_viewer));
     }
+}
+
+/// Groups with at least this many viewers resolve them on every core.
+const SPLIT_FROM: usize = 8;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Resolves and serializes one event for each of `viewers`, concurrently, with `loader`.
+async fn resolve_for(
+    fanout: Arc<Fanout>,
+    operation: Arc<Operation>,
+    replay: Replay,
+    loader: RequestLoader,
+    viewers: Vec<(ViewerKey, Auth)>,
+) -> Vec<(ViewerKey, Arc<str>)> {
+    let topic = replay.topic.clone();
+    let resolved = join_all(viewers.into_iter().map(|(key, auth)| {
+        let (fanout, operation, replay, loader) =
+            (&fanout, &operation, replay.clone(), loader.clone());
+        async move {
+            let response = fanout.resolve(operation, auth, replay, loader).await;
+            (key, response)
+        }
+    }))
+    .await;
+    resolved
+        .into_iter()
+        .filter_map(|(key, response)| Some((key, serialize(&response?, &topic)?)))
+        .collect()
 }
 
 impl Fanout {
