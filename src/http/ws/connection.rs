@@ -29,7 +29,8 @@ use crate::{
     graphql::{errors::annotate, executor::Allow, limits::server_error, schema::request_data_from},
     http::{HttpState, auth::auth_from_header},
     realtime::{
-        fanout::{Delivery, Membership, Results},
+        fanout::Membership,
+        results::{Delivery, Results},
         resume::Seam,
     },
 };
