@@ -88,9 +88,10 @@ pub struct Schemas {
     /// Without extensions, for [`executor::HttpExecutor`], which does their work once per
     /// request instead of once per field.
     pub http: executor::HttpExecutor,
-    /// The same schema without extensions, for fan-out groups replaying an event for their
-    /// members (each member's subscribe went through `full`; replays only annotate errors).
-    pub bare: AppSchema,
+    /// Without extensions and with the fast validation, for fan-out groups replaying an event
+    /// for their members: each member's subscribe went through `full` and its strict
+    /// validation, so a replay only runs the rules execution needs; replays annotate errors.
+    pub replays: AppSchema,
 }
 
 /// The executable schema over `state`.
@@ -103,12 +104,18 @@ pub fn build_schema(state: AppState) -> AppSchema {
 pub fn build_schemas(state: AppState) -> Schemas {
     let limiter = rate_limiter(&state.config);
     let full = finish(schema_builder(), state.clone(), limiter.clone(), true);
-    let bare = finish(bare_builder(), state.clone(), limiter, false);
+    let bare = finish(bare_builder(), state.clone(), limiter.clone(), false);
+    let replays = finish(
+        bare_builder().validation_mode(async_graphql::ValidationMode::Fast),
+        state.clone(),
+        limiter,
+        false,
+    );
     let limits = limits::DocumentLimits::from_config(&state.config);
     Schemas {
         full,
-        http: executor::HttpExecutor::new(std::sync::Arc::new(bare.clone()), limits, state),
-        bare,
+        http: executor::HttpExecutor::new(std::sync::Arc::new(bare), limits, state),
+        replays,
     }
 }
 

@@ -56,7 +56,7 @@ pub fn router(app: AppState) -> Router {
     let max_body = app.config.max_body_bytes;
     let fanout = Fanout::new(
         std::sync::Arc::new(schemas.full.clone()),
-        std::sync::Arc::new(schemas.bare),
+        std::sync::Arc::new(schemas.replays),
         app.clone(),
     );
     let state = HttpState {
