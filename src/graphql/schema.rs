@@ -4,7 +4,7 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{errors, executor, limits, loader, metrics};
+use super::{admission, errors, executor, limits, loader, metrics};
 
 use crate::{
     AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, pickups,
@@ -125,20 +125,11 @@ fn finish(
     with_limits: bool,
 ) -> AppSchema {
     let config = &state.config;
-    let mut builder = builder
-        .limit_complexity(config.graphql_max_complexity)
-        .limit_recursive_depth(executor::MAX_RECURSIVE_DEPTH)
-        .limit_directives(config.graphql_max_directives);
+    // Complexity, recursion, directives per field, introspection, suggestions.
+    let mut builder = admission::engine_checks(builder, config);
     if with_limits {
         // Depth, aliases, directives and tokens: limits::Limits (depth without introspection).
         builder = builder.extension(limits::Limits(limits::DocumentLimits::from_config(config)));
-    }
-    if config.app_env == crate::config::AppEnv::Production {
-        // "Did you mean …" would spell out the schema to someone who cannot introspect it.
-        builder = builder.disable_suggestions();
-    }
-    if !config.graphql_introspection {
-        builder = builder.disable_introspection();
     }
     builder.data(limiter).data(state).finish()
 }

@@ -22,9 +22,9 @@
 //! client's IP (from the upgrade request, `TRUST_PROXY` respected) goes with every operation, so
 //! per-IP rate limits apply over the socket as over HTTP.
 //!
-//! Queries and mutations sent over the socket run through the same executor as HTTP ones
-//! (`graphql::executor`), so both transports apply the same checks by construction.
-//! Subscriptions authorize when they are subscribed and then join a fan-out group
+//! Every operation sent over the socket first passes the same checks as over HTTP
+//! (`graphql::admission`, one list both transports apply), then queries and mutations run
+//! through the same executor as HTTP ones (`graphql::executor`). Subscriptions authorize when they are subscribed and then join a fan-out group
 //! (`realtime::fanout`): each event is resolved and serialized once per group and this
 //! handler only splices the shared bytes after the subscription's prebuilt frame prefix
 //! (`{"type":"next","id":…,"payload":`). A subscription resumed with `after` first sends the
