@@ -2,7 +2,8 @@
 //! build a `ResolveInfo` and run every extension's `resolve` hook (a boxed future each) around
 //! every field it resolves: on a 50-product page that is thousands of hooks doing nothing. The
 //! HTTP schema therefore has no extension, and [`HttpExecutor::execute`] does, once per request
-//! and in the same order, what the extensions do on the full schema:
+//! and in the same order, what the extensions do on the full schema (`extensions::EXTENSIONS`,
+//! the one list both go through):
 //!
 //! 1. the checks (`admission::admit`, the same list every transport applies): document limits
 //!    on the text before parsing, then on the parsed document; the parsed document is handed
@@ -14,19 +15,22 @@
 //! 4. metrics (`metrics::GraphqlMetrics`): the same operation label and timing.
 //!
 //! WebSocket queries and mutations run through this executor too; subscriptions keep the full
-//! schema, after [`HttpExecutor::admit`] has applied the same checks. What must stay true:
-//! anything added as an extension in `graphql::schema::schema_builder` must be mirrored here,
-//! or it will not apply over HTTP.
+//! schema, after [`HttpExecutor::admit`] has applied the same checks. An extension added to
+//! `extensions::EXTENSIONS` is installed on the full schema and applied here by the same
+//! exhaustive matches, so it cannot exist on one side only.
 
 use std::time::Instant;
 
 use async_graphql::{Request, Response, Value, parser::types::OperationType};
+use futures_util::future::BoxFuture;
 
 pub use super::admission::{Allow, MAX_RECURSIVE_DEPTH, Stage};
 use super::{
     admission::{self, Admitted, Refusal},
     engine::SharedEngine,
-    errors, limits, metrics,
+    errors,
+    extensions::{EXTENSIONS, Extension},
+    limits, metrics,
 };
 use crate::{AppState, realtime::live};
 
@@ -69,7 +73,7 @@ impl HttpExecutor {
                 (Response::from_errors(vec![error]), None, stage)
             }
             Ok(admitted) => {
-                let response = live::after(&self.state, self.schema.execute(request)).await;
+                let response = self.run(request).await;
                 let executed = admitted.operation == Some(OperationType::Subscription)
                     || response.errors.is_empty()
                     || response.data != Value::Null
@@ -86,9 +90,31 @@ impl HttpExecutor {
                 (response, label, stage)
             }
         };
-        let response = errors::annotate(response);
-        metrics::record(label.as_deref(), started, &response);
+        // The extensions that work on the response, innermost first.
+        let mut response = response;
+        for extension in EXTENSIONS.into_iter().rev() {
+            match extension {
+                Extension::ErrorCodes => response = errors::annotate(response),
+                Extension::Metrics => metrics::record(label.as_deref(), started, &response),
+                // Around the run: see `run`.
+                Extension::PublishAfterCommit => {}
+            }
+        }
         Executed { response, stage }
+    }
+
+    /// Runs an admitted request on the engine inside the extensions that wrap the run,
+    /// innermost first.
+    async fn run(&self, request: Request) -> Response {
+        let mut run: BoxFuture<'_, Response> = self.schema.execute(request);
+        for extension in EXTENSIONS.into_iter().rev() {
+            run = match extension {
+                Extension::PublishAfterCommit => Box::pin(live::after(&self.state, run)),
+                // They work on the response: see `execute`.
+                Extension::ErrorCodes | Extension::Metrics => run,
+            };
+        }
+        run.await
     }
 
     /// Applies the checks every transport applies (`admission::admit`): the WebSocket calls

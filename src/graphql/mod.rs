@@ -9,6 +9,7 @@ pub mod context;
 pub mod engine;
 pub mod errors;
 pub mod executor;
+pub mod extensions;
 pub mod ids;
 pub mod limits;
 pub mod loader;

@@ -4,11 +4,11 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{admission, errors, executor, limits, loader, metrics};
+use super::{admission, executor, extensions, limits, loader};
 
 use crate::{
     AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, pickups,
-    realtime, reports, settings, vendors, wallet,
+    reports, settings, vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -63,11 +63,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema without runtime data: enough for the SDL.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    bare_builder()
-        // Outermost first: metrics see the codes the client gets.
-        .extension(metrics::GraphqlMetrics)
-        .extension(errors::ErrorCodes)
-        .extension(realtime::live::PublishAfterCommit)
+    // Metrics, error codes, publish after commit: the list the HTTP executor applies too.
+    extensions::install(bare_builder())
 }
 
 /// The roots without extensions: any extension makes the engine wrap every field's resolver
