@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     events::{self, RoomEvent},
-    loaders::{ChatRoomById, LastMessageOfRoom, ReadsOfRoom},
+    loaders::{ChatRoomById, LastMessageOfRoom, ReadsOfRoom, UnreadCount},
     service::{self, MessagesPage},
 };
 use crate::{
@@ -81,7 +81,11 @@ impl ChatRoom {
     /// Messages from others the signed-in user has not read yet.
     async fn unread_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
         let viewer = ctx.viewer()?;
-        service::unread_count(&ctx.state().db, self.0.id, viewer.user_id).await
+        let key = UnreadCount {
+            room: self.0.id,
+            user: viewer.user_id,
+        };
+        Ok(ctx.loader().load_one(key).await?.unwrap_or(0))
     }
 
     /// When the newest message was sent.

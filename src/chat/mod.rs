@@ -12,3 +12,4 @@ pub mod graphql;
 pub mod loaders;
 pub mod service;
 pub mod subscriptions;
+pub mod unread;

@@ -253,24 +253,6 @@ pub async fn mark_read(
     Ok(at)
 }
 
-/// Messages from others in `room_id` that `user_id` has not read.
-pub async fn unread_count(
-    conn: &impl ConnectionTrait,
-    room_id: Uuid,
-    user_id: Uuid,
-) -> AppResult<i64> {
-    let read = chat_reads::Entity::find_by_id((room_id, user_id))
-        .one(conn)
-        .await?;
-    let mut query = chat_messages::Entity::find()
-        .filter(chat_messages::Column::RoomId.eq(room_id))
-        .filter(chat_messages::Column::SenderId.ne(user_id));
-    if let Some(read) = read {
-        query = query.filter(chat_messages::Column::CreatedAt.gt(read.last_read_at));
-    }
-    Ok(i64::try_from(query.count(conn).await?).unwrap_or(i64::MAX))
-}
-
 /// Which end of a room's history a page starts from.
 #[derive(Debug, Clone, Copy)]
 pub enum MessagesPage {

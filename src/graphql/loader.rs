@@ -6,7 +6,7 @@
 //! (the `Loader` impl is the one below, for every such key), and the rows that belong to a
 //! parent (an order's lines) are put back under their keys by [`grouped`].
 
-use std::{collections::HashMap, hash::Hash};
+use std::{collections::HashMap, hash::Hash, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait, QueryFilter as _};
@@ -18,19 +18,20 @@ pub struct AppLoader {
     pub db: DatabaseConnection,
 }
 
-/// The loader every request and WebSocket connection gets.
-pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
+/// The loader every request and WebSocket connection gets; shared (`Arc`) so that a fan-out
+/// group resolving one event for many viewers at once batches all their lookups together.
+pub type RequestLoader = Arc<DataLoader<AppLoader, HashMapCache>>;
 
 pub fn new_loader(state: &AppState) -> RequestLoader {
     // Cached for the request: a parent that already read rows (the product page joins its
     // vendors) feeds them in, and a value asked for twice is loaded once.
-    DataLoader::with_cache(
+    Arc::new(DataLoader::with_cache(
         AppLoader {
             db: state.db.clone(),
         },
         tokio::spawn,
         HashMapCache::default(),
-    )
+    ))
 }
 
 /// A typed key for one row of [`Self::Entity`] by its id (`VendorById(Uuid)`): one

@@ -23,8 +23,11 @@
 //! per-IP rate limits apply over the socket as over HTTP.
 //!
 //! Every operation sent over the socket first passes the same checks as over HTTP
-//! (`graphql::admission`, one list both transports apply), then queries and mutations run
-//! through the same executor as HTTP ones (`graphql::executor`). Subscriptions authorize when they are subscribed and then join a fan-out group
+//! (`graphql::admission`, one list both transports apply); queries and mutations then run
+//! through the same executor as HTTP ones (`graphql::executor`). They run concurrently
+//! ([`operations`]): a slow one holds back neither the others nor the socket's subscriptions;
+//! they count with the subscriptions against `WS_MAX_SUBSCRIPTIONS`.
+//! Subscriptions authorize when they are subscribed and then join a fan-out group
 //! (`realtime::fanout`): each event is resolved and serialized once per group and this
 //! handler only splices the shared bytes after the subscription's prebuilt frame prefix
 //! (`{"type":"next","id":…,"payload":`). A subscription resumed with `after` first sends the
@@ -33,6 +36,7 @@
 mod capacity;
 mod closing;
 mod connection;
+mod operations;
 mod upgrade;
 
 use std::sync::Arc;
