@@ -24,9 +24,8 @@ use std::time::Instant;
 use async_graphql::{Request, Response, Value, parser::types::OperationType};
 use futures_util::future::BoxFuture;
 
-pub use super::admission::{Allow, MAX_RECURSIVE_DEPTH, Stage};
 use super::{
-    admission::{self, Admitted, Refusal},
+    admission::{self, Admitted, Allow, Refusal, Stage},
     engine::SharedEngine,
     errors,
     extensions::{EXTENSIONS, Extension},

@@ -26,7 +26,9 @@ use super::{
 use crate::{
     AppError,
     auth::Auth,
-    graphql::{errors::annotate, executor::Allow, limits::server_error, schema::request_data_from},
+    graphql::{
+        admission::Allow, errors::annotate, limits::server_error, schema::request_data_from,
+    },
     http::{HttpState, auth::auth_from_header},
     realtime::{
         fanout::{Delivery, Membership, Results},
