@@ -16,23 +16,22 @@
 
 use std::{
     collections::HashMap,
-    pin::Pin,
     sync::{
         Arc, Mutex,
         atomic::{AtomicI64, AtomicU64, Ordering},
     },
-    task::{Context, Poll, ready},
 };
 
 use async_graphql::{Request, Response};
-use futures_util::{Stream, StreamExt as _, future::join_all};
+use futures_util::{StreamExt as _, future::join_all};
 use tokio::sync::broadcast;
-use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
+use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::{
     Probe, Replay,
     operation::{Operation, copy_request},
+    results::{Resolved, Results, Sent, ViewerKey},
     resume::{Resume, Seam},
 };
 use crate::{
@@ -62,38 +61,11 @@ struct GroupKey {
     topic: String,
 }
 
-/// Who an audience is: a signed-in user in a role, or anonymous (`None`).
-type ViewerKey = Option<(Uuid, &'static str)>;
-
 fn viewer_key(auth: &Auth) -> ViewerKey {
     match auth {
         Auth::Viewer(v) => Some((v.user_id, role_name(v.role))),
         _ => None,
     }
-}
-
-/// One serialized result for one member, ready to be spliced into a `next` frame, with the id
-/// of the stored event it came from (for resumed subscriptions, which skip what they replayed).
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub event: Option<Uuid>,
-    pub json: Arc<str>,
-}
-
-/// What a group sends on its channel for one event.
-#[derive(Debug)]
-struct Sent {
-    event: Option<Uuid>,
-    results: Resolved,
-}
-
-#[derive(Debug)]
-enum Resolved {
-    /// Resolved for nobody in particular: the same bytes for every member.
-    Everyone(Arc<str>),
-    /// Resolved once per viewer: each member takes its own viewer's entry (none when the
-    /// resolver skipped the event for that viewer, or the viewer joined after it was resolved).
-    PerViewer(HashMap<ViewerKey, Arc<str>>),
 }
 
 /// The members of a group that share one viewer.
@@ -110,37 +82,6 @@ struct Group {
     audiences: Audiences,
     members: usize,
     task: tokio::task::JoinHandle<()>,
-}
-
-/// A member's results: its group's channel, read as its viewer. Yields a lag error when the
-/// member fell more than [`GROUP_CAPACITY`] events behind and skipped some.
-pub struct Results {
-    events: BroadcastStream<Arc<Sent>>,
-    viewer: ViewerKey,
-}
-
-impl Stream for Results {
-    type Item = Result<Delivery, BroadcastStreamRecvError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            let sent = match ready!(self.events.poll_next_unpin(cx)) {
-                None => return Poll::Ready(None),
-                Some(Err(lagged)) => return Poll::Ready(Some(Err(lagged))),
-                Some(Ok(sent)) => sent,
-            };
-            let json = match &sent.results {
-                Resolved::Everyone(json) => Some(json),
-                Resolved::PerViewer(by_viewer) => by_viewer.get(&self.viewer),
-            };
-            if let Some(json) = json {
-                return Poll::Ready(Some(Ok(Delivery {
-                    event: sent.event,
-                    json: json.clone(),
-                })));
-            }
-        }
-    }
 }
 
 /// The groups of one server (one per router).
@@ -388,6 +329,7 @@ async fn run_group(
     output: GroupOutput,
     event_id: Option<fn(&str) -> Option<Uuid>>,
 ) {
+    let operation = Arc::new(operation);
     let mut per_viewer = false;
     while let Some(payload) = events.next().await {
         let Some(fanout) = fanout.upgrade() else {
@@ -421,22 +363,63 @@ async fn run_group(
             .iter()
             .map(|(key, audience)| (*key, audience.auth.clone()))
             .collect();
+        // Large groups split their viewers over the cores; all parts share one loader.
+        let parts = if viewers.len() < SPLIT_FROM {
+            1
+        } else {
+            cores()
+        };
         let loader = new_loader(&fanout.state);
-        let resolved = join_all(viewers.into_iter().map(|(key, auth)| {
-            let (fanout, operation, replay, loader) =
-                (&fanout, &operation, replay.clone(), loader.clone());
-            async move {
-                let response = fanout.resolve(operation, auth, replay, loader).await;
-                (key, response)
+        let mut tasks = Vec::with_capacity(parts);
+        for part in viewers.chunks(viewers.len().div_ceil(parts).max(1)) {
+            tasks.push(tokio::spawn(resolve_for(
+                fanout.clone(),
+                operation.clone(),
+                replay.clone(),
+                loader.clone(),
+                part.to_vec(),
+            )));
+        }
+        let mut by_viewer = HashMap::with_capacity(viewers.len());
+        for task in tasks {
+            match task.await {
+                Ok(part) => by_viewer.extend(part),
+                Err(err) => tracing::error!(error = %err, %topic, "a per-viewer resolution failed"),
             }
-        }))
-        .await;
-        let by_viewer = resolved
-            .into_iter()
-            .filter_map(|(key, response)| Some((key, serialize(&response?, &topic)?)))
-            .collect();
+        }
         output.send(event, Resolved::PerViewer(by_viewer));
     }
+}
+
+/// Groups with at least this many viewers resolve them on every core.
+const SPLIT_FROM: usize = 8;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Resolves and serializes one event for each of `viewers`, concurrently, with `loader`.
+async fn resolve_for(
+    fanout: Arc<Fanout>,
+    operation: Arc<Operation>,
+    replay: Replay,
+    loader: RequestLoader,
+    viewers: Vec<(ViewerKey, Auth)>,
+) -> Vec<(ViewerKey, Arc<str>)> {
+    let topic = replay.topic.clone();
+    let resolved = join_all(viewers.into_iter().map(|(key, auth)| {
+        let (fanout, operation, replay, loader) =
+            (&fanout, &operation, replay.clone(), loader.clone());
+        async move {
+            let response = fanout.resolve(operation, auth, replay, loader).await;
+            (key, response)
+        }
+    }))
+    .await;
+    resolved
+        .into_iter()
+        .filter_map(|(key, response)| Some((key, serialize(&response?, &topic)?)))
+        .collect()
 }
 
 impl Fanout {

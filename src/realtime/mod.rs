@@ -34,6 +34,7 @@
 pub mod fanout;
 pub mod live;
 mod operation;
+pub mod results;
 pub mod resume;
 pub mod topic;
 

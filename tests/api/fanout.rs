@@ -118,9 +118,13 @@ async fn per_viewer_resolutions_of_one_event_share_their_statements() {
         }
         statements.push(app.sql_statements.load(std::sync::atomic::Ordering::SeqCst) - before);
     }
-    assert_eq!(
-        statements[1], statements[2],
-        "statements for one message with 2 and with 12 viewers"
+    // Twelve viewers are split over the cores, and each part may load in its own batch (a few
+    // statements more at most); one statement per viewer would be ten more or worse.
+    assert!(
+        statements[2] < statements[1] + 5,
+        "statements for one message with 2 viewers: {}, with 12: {}",
+        statements[1],
+        statements[2]
     );
 }
 

@@ -31,7 +31,8 @@ use crate::{
     },
     http::{HttpState, auth::auth_from_header},
     realtime::{
-        fanout::{Delivery, Membership, Results},
+        fanout::Membership,
+        results::{Delivery, Results},
         resume::Seam,
     },
 };
