@@ -8,6 +8,9 @@
 //! emptiness again under that lock before removing its queue, so no request is ever left in a
 //! queue without a worker. A worker that panicked leaves a closed queue behind; the next request
 //! starts a new one.
+//!
+//! [`BatchQueues::sent`] counts the requests queued so far (a `watch` channel), so a caller can
+//! wait until a known number of requests is queued instead of guessing with a timer.
 
 use std::{
     collections::{HashMap, hash_map::Entry},
@@ -17,7 +20,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 type Run<K, R> = Arc<dyn Fn(K, Vec<R>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
@@ -38,6 +41,8 @@ struct Inner<K, R> {
     max_batch: usize,
     run: Run<K, R>,
     queues: Mutex<HashMap<K, mpsc::UnboundedSender<R>>>,
+    /// How many requests were queued since the queues were made.
+    sent: watch::Sender<u64>,
 }
 
 impl<K, R> BatchQueues<K, R>
@@ -56,6 +61,7 @@ where
                 max_batch: max_batch.max(1),
                 run: Arc::new(move |key, batch| Box::pin(run(key, batch))),
                 queues: Mutex::new(HashMap::new()),
+                sent: watch::Sender::new(0),
             }),
         }
     }
@@ -64,8 +70,19 @@ where
         self.inner.max_batch
     }
 
+    /// The number of requests queued so far, updated as each one is queued: wait on it
+    /// (`wait_for`) to know that requests sent from elsewhere have reached their queues.
+    pub fn sent(&self) -> watch::Receiver<u64> {
+        self.inner.sent.subscribe()
+    }
+
     /// Queues `request` under `key`, starting the key's worker if it has none.
     pub fn send(&self, key: K, request: R) {
+        self.enqueue(key, request);
+        self.inner.sent.send_modify(|sent| *sent += 1);
+    }
+
+    fn enqueue(&self, key: K, request: R) {
         let mut queues = self
             .inner
             .queues
@@ -149,9 +166,11 @@ mod tests {
                     .push((key, batch));
             }
         });
+        let sent = queues.sent();
         for i in 0..40_u32 {
             queues.send(u8::try_from(i % 3).unwrap_or(0), i);
         }
+        assert_eq!(*sent.borrow(), 40, "every request is counted once queued");
         for _ in 0..1_000 {
             let done: usize = seen
                 .lock()

@@ -17,6 +17,7 @@
 //! - [`money`]: paise and how amounts are written (`₹1,00,000.00`).
 //! - [`paging`]: keyset cursors and pages, the newest-first page over a table.
 //! - [`geo`]: distances between coordinates.
+//! - [`address`]: the postal address as entered, and its check.
 //! - [`storage`]: uploaded files (a folder by default) and what their bytes say they are.
 //! - [`validate`]: small input checks shared by the domains.
 //! - [`settings`]: typed system settings (commission rate, limits, …).
@@ -34,6 +35,7 @@
 //! - [`pubsub`]: topics across instances (Redis) or within one process.
 
 pub mod accounts;
+pub mod address;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -4,4 +4,5 @@
 
 pub mod admin;
 pub mod graphql;
+pub mod loaders;
 pub mod service;

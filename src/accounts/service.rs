@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use crate::address::Address;
 use crate::{
     auth::service::{active_user, check_name, normalize_phone},
     error::{AppError, AppResult},
@@ -44,100 +45,6 @@ pub async fn update_profile(
     Ok(active.update(conn).await?)
 }
 
-/// A new or changed address, as entered.
-#[derive(Debug, Clone)]
-pub struct AddressInput {
-    pub label: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub state: String,
-    pub pincode: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-}
-
-/// An address whose fields passed [`check_address`].
-pub struct CheckedAddress {
-    pub label: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub state: String,
-    pub pincode: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-}
-
-/// Trims and validates an address as entered (PIN code, lengths, coordinates).
-pub fn check_address(input: AddressInput) -> AppResult<CheckedAddress> {
-    let text = |field: &str, value: &str, max: usize| -> AppResult<String> {
-        let value = value.trim();
-        if value.is_empty() {
-            return Err(AppError::bad_input(field, "must not be empty"));
-        }
-        if value.chars().count() > max {
-            return Err(AppError::bad_input(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
-        Ok(value.to_owned())
-    };
-    let pincode = input.pincode.trim().to_owned();
-    if pincode.len() != 6
-        || !pincode.chars().all(|c| c.is_ascii_digit())
-        || pincode.starts_with('0')
-    {
-        return Err(AppError::bad_input("pincode", "enter a 6-digit PIN code"));
-    }
-    match (input.latitude, input.longitude) {
-        (Some(lat), Some(lng)) => {
-            if !(-90.0..=90.0).contains(&lat) || lat.is_nan() {
-                return Err(AppError::bad_input(
-                    "latitude",
-                    "must be between -90 and 90",
-                ));
-            }
-            if !(-180.0..=180.0).contains(&lng) || lng.is_nan() {
-                return Err(AppError::bad_input(
-                    "longitude",
-                    "must be between -180 and 180",
-                ));
-            }
-        }
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(AppError::bad_input(
-                "longitude",
-                "give both latitude and longitude",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(AppError::bad_input(
-                "latitude",
-                "give both latitude and longitude",
-            ));
-        }
-    }
-    Ok(CheckedAddress {
-        label: text("label", &input.label, 50)?,
-        line1: text("line1", &input.line1, 200)?,
-        line2: input
-            .line2
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| text("line2", l, 200))
-            .transpose()?,
-        city: text("city", &input.city, 100)?,
-        state: text("state", &input.state, 100)?,
-        pincode,
-        latitude: input.latitude,
-        longitude: input.longitude,
-    })
-}
-
 /// The user's addresses, the default first, then newest first.
 pub async fn list_addresses(
     conn: &impl ConnectionTrait,
@@ -169,9 +76,9 @@ pub async fn own_address(
 pub async fn create_address(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
-    input: AddressInput,
+    input: Address,
 ) -> AppResult<addresses::Model> {
-    let checked = check_address(input)?;
+    let checked = input.check()?.into_inner();
     let count = addresses::Entity::find()
         .filter(addresses::Column::UserId.eq(user_id))
         .count(conn)
@@ -206,9 +113,9 @@ pub async fn update_address(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
     id: Uuid,
-    input: AddressInput,
+    input: Address,
 ) -> AppResult<addresses::Model> {
-    let checked = check_address(input)?;
+    let checked = input.check()?.into_inner();
     let mut active = own_address(conn, user_id, id).await?.into_active_model();
     active.label = Set(checked.label);
     active.line1 = Set(checked.line1);

@@ -2,12 +2,11 @@
 
 use async_graphql::{Context, ID, InputObject, Json, Object, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::{audit_log, users};
-use sea_orm::EntityTrait as _;
+use entity::audit_log;
 
 use super::service::{self, AuditFilter};
 use crate::{
-    accounts::graphql::User,
+    accounts::{graphql::User, loaders::UserById},
     error::AppResult,
     graphql::{
         context::ContextExt as _,
@@ -30,10 +29,7 @@ impl AuditEntry {
         let Some(actor) = self.0.actor_id else {
             return Ok(None);
         };
-        Ok(users::Entity::find_by_id(actor)
-            .one(&ctx.state().db)
-            .await?
-            .map(User))
+        Ok(ctx.loader().load_one(UserById(actor)).await?.map(User))
     }
 
     /// What was done, `domain.verb`: `user.deactivate`, `vendor.kyc_approve`, `order.refund`, …

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use entity::users::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,8 +42,8 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(config.jwt_secret.as_bytes()),
-            decoding: DecodingKey::from_secret(config.jwt_secret.as_bytes()),
+            encoding: EncodingKey::from_secret(config.jwt_secret.expose_secret().as_bytes()),
+            decoding: DecodingKey::from_secret(config.jwt_secret.expose_secret().as_bytes()),
             validation,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),

@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait,
     ExprTrait as _, IntoActiveModel as _, QueryFilter, TransactionTrait as _, sea_query::Expr,
 };
+use secrecy::ExposeSecret as _;
 use uuid::Uuid;
 
 use super::{password, secrets};
@@ -135,7 +136,11 @@ async fn start_otp_challenge(state: &AppState, user: &users::Model) -> AppResult
     otp_challenges::Entity::insert(otp_challenges::ActiveModel {
         id: Set(id),
         user_id: Set(user.id),
-        code_hash: Set(secrets::hash_otp(&state.config.jwt_secret, id, &code)),
+        code_hash: Set(secrets::hash_otp(
+            state.config.jwt_secret.expose_secret(),
+            id,
+            &code,
+        )),
         attempts: Set(0),
         expires_at: Set(now + OTP_TTL),
         consumed_at: Set(None),
@@ -180,7 +185,11 @@ pub async fn verify_otp(state: &AppState, challenge_id: Uuid, code: &str) -> App
         .one(&state.db)
         .await?
         .ok_or_else(|| refused("this code has expired; sign in again"))?;
-    let expected = secrets::hash_otp(&state.config.jwt_secret, challenge_id, code.trim());
+    let expected = secrets::hash_otp(
+        state.config.jwt_secret.expose_secret(),
+        challenge_id,
+        code.trim(),
+    );
     if !secrets::constant_time_eq(&expected, &challenge.code_hash) {
         let left = OTP_MAX_ATTEMPTS - challenge.attempts;
         return Err(refused(&format!("wrong code; {left} attempts left")));

@@ -7,7 +7,10 @@ use entity::{categories, product_images, products, wishlist_items};
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter, QueryOrder as _};
 use uuid::Uuid;
 
-use crate::{error::AppError, graphql::loader::AppLoader};
+use crate::{
+    error::AppError,
+    graphql::loader::{AppLoader, ById, grouped},
+};
 
 /// A category by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,19 +20,14 @@ pub struct CategoryById(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CategoryChildren(pub Uuid);
 
-impl Loader<CategoryById> for AppLoader {
-    type Value = categories::Model;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[CategoryById],
-    ) -> Result<HashMap<CategoryById, Self::Value>, Self::Error> {
-        let rows = categories::Entity::find()
-            .filter(categories::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|c| (CategoryById(c.id), c)).collect())
+impl ById for CategoryById {
+    type Entity = categories::Entity;
+    const ID: categories::Column = categories::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &categories::Model) -> Self {
+        Self(row.id)
     }
 }
 
@@ -47,17 +45,10 @@ impl Loader<CategoryChildren> for AppLoader {
             .order_by_asc(categories::Column::Name)
             .all(&self.db)
             .await?;
-        let mut grouped: HashMap<CategoryChildren, Vec<categories::Model>> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            if let Some(parent) = row.parent_id {
-                grouped
-                    .entry(CategoryChildren(parent))
-                    .or_default()
-                    .push(row);
-            }
-        }
-        Ok(grouped)
+        // Every row has a parent: only children of the keys were asked for.
+        Ok(grouped(keys, rows, |row| {
+            CategoryChildren(row.parent_id.unwrap_or_default())
+        }))
     }
 }
 
@@ -65,19 +56,14 @@ impl Loader<CategoryChildren> for AppLoader {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProductById(pub Uuid);
 
-impl Loader<ProductById> for AppLoader {
-    type Value = products::Model;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[ProductById],
-    ) -> Result<HashMap<ProductById, Self::Value>, Self::Error> {
-        let rows = products::Entity::find()
-            .filter(products::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|p| (ProductById(p.id), p)).collect())
+impl ById for ProductById {
+    type Entity = products::Entity;
+    const ID: products::Column = products::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &products::Model) -> Self {
+        Self(row.id)
     }
 }
 

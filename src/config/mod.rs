@@ -7,6 +7,8 @@ pub mod rate_limits;
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
+use secrecy::{ExposeSecret as _, SecretString};
+
 /// Development-only JWT secret, refused when `APP_ENV=production`.
 const DEV_JWT_SECRET: &str = "kabaadwala-dev-secret-change-me-0123456789";
 
@@ -31,16 +33,18 @@ pub struct Config {
     pub database_max_connections: u32,
     /// `REDIS_URL`: when set, pub/sub goes through Redis; otherwise it stays in-process.
     pub redis_url: Option<String>,
-    /// `SMTP_URL`: when set (`smtp://user:pass@host:port`), mail goes over SMTP.
-    pub smtp_url: Option<String>,
+    /// `SMTP_URL`: when set (`smtp://user:pass@host:port`), mail goes over SMTP. It holds the
+    /// SMTP password, so it is a secret: it prints as `[REDACTED]`.
+    pub smtp_url: Option<SecretString>,
     /// `MAIL_FROM`: the sender of every email.
     pub mail_from: String,
     /// `MAIL_DIR`: where `.eml` files are written when `SMTP_URL` is not set.
     pub mail_dir: PathBuf,
     /// `MEDIA_DIR`: where uploaded files are stored.
     pub media_dir: PathBuf,
-    /// `JWT_SECRET`: HMAC key for access tokens (and for hashing OTP codes). Never logged.
-    pub jwt_secret: String,
+    /// `JWT_SECRET`: HMAC key for access tokens (and for hashing OTP codes). Never logged: it
+    /// prints as `[REDACTED]`.
+    pub jwt_secret: SecretString,
     /// `JWT_ISSUER` / `JWT_AUDIENCE`: the `iss` and `aud` claims, checked on every token.
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -51,8 +55,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECS`: refresh-token lifetime (default 30 days).
     pub refresh_token_ttl: Duration,
-    /// `PAYMENT_WEBHOOK_SECRET`: key of the payment webhooks' HMAC-SHA256 signatures. Never logged.
-    pub payment_webhook_secret: String,
+    /// `PAYMENT_WEBHOOK_SECRET`: key of the payment webhooks' HMAC-SHA256 signatures. Never
+    /// logged: it prints as `[REDACTED]`.
+    pub payment_webhook_secret: SecretString,
     /// `RUN_WORKER`: run the job worker inside `serve` (default true).
     pub run_worker: bool,
     /// `WORKER_POLL_MS`: how often an idle worker looks for due jobs (default 1000).
@@ -164,7 +169,13 @@ impl fmt::Debug for Config {
             .field("bind_addr", &self.bind_addr)
             .field("database", &redact_url(&self.database_url))
             .field("redis", &self.redis_url.as_deref().map(redact_url))
-            .field("smtp", &self.smtp_url.as_deref().map(redact_url))
+            .field(
+                "smtp",
+                &self
+                    .smtp_url
+                    .as_ref()
+                    .map(|url| redact_url(url.expose_secret())),
+            )
             .field("mail_dir", &self.mail_dir)
             .field("media_dir", &self.media_dir)
             .field("run_worker", &self.run_worker)
@@ -214,14 +225,14 @@ impl Config {
                     message: "must be at least 32 characters".into(),
                 });
             }
-            Some(secret) => secret,
+            Some(secret) => SecretString::from(secret),
             None if app_env == AppEnv::Production => {
                 return Err(ConfigError {
                     var: "JWT_SECRET",
                     message: "is required when APP_ENV=production".into(),
                 });
             }
-            None => DEV_JWT_SECRET.to_owned(),
+            None => SecretString::from(DEV_JWT_SECRET),
         };
         let metrics_token = get("METRICS_TOKEN");
         let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
@@ -246,7 +257,7 @@ impl Config {
                 .unwrap_or_else(|| "sqlite://data/kabaadwala.db?mode=rwc".into()),
             database_max_connections: parse(&get, "DATABASE_MAX_CONNECTIONS", "20")?,
             redis_url: get("REDIS_URL"),
-            smtp_url: get("SMTP_URL"),
+            smtp_url: get("SMTP_URL").map(SecretString::from),
             mail_from: get("MAIL_FROM")
                 .unwrap_or_else(|| "Kabaadwala <no-reply@kabaadwala.local>".into()),
             mail_dir: get("MAIL_DIR").unwrap_or_else(|| "data/mail".into()).into(),
@@ -276,14 +287,14 @@ impl Config {
                 "2592000",
             )?),
             payment_webhook_secret: match get("PAYMENT_WEBHOOK_SECRET") {
-                Some(secret) => secret,
+                Some(secret) => SecretString::from(secret),
                 None if app_env == AppEnv::Production => {
                     return Err(ConfigError {
                         var: "PAYMENT_WEBHOOK_SECRET",
                         message: "is required when APP_ENV=production".into(),
                     });
                 }
-                None => "kabaadwala-dev-webhook-secret".into(),
+                None => SecretString::from("kabaadwala-dev-webhook-secret"),
             },
             run_worker: parse(&get, "RUN_WORKER", "true")?,
             worker_poll: Duration::from_millis(parse(&get, "WORKER_POLL_MS", "1000")?),
@@ -358,7 +369,7 @@ impl Config {
 
     /// True when the JWT secret is the built-in development one.
     pub fn uses_dev_secret(&self) -> bool {
-        self.jwt_secret == DEV_JWT_SECRET
+        self.jwt_secret.expose_secret() == DEV_JWT_SECRET
     }
 }
 

@@ -132,9 +132,13 @@ fn password_hash_concurrency_defaults_to_the_cpus_and_refuses_zero() {
 
 #[test]
 fn secrets_are_redacted_from_debug_output() {
-    let config = config(&[("DATABASE_URL", "postgres://kw:hunter2@db/kw")])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let config = config(&[
+        ("DATABASE_URL", "postgres://kw:hunter2@db/kw"),
+        ("SMTP_URL", "smtp://mailer:smtp-pass@mail.example:587"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
     let shown = format!("{config:?}");
     assert!(!shown.contains("hunter2"));
-    assert!(!shown.contains(&config.jwt_secret));
+    assert!(!shown.contains("smtp-pass"));
+    assert!(!shown.contains(config.jwt_secret.expose_secret()));
 }

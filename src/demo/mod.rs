@@ -43,7 +43,8 @@ pub use progress::Progress;
 
 use crate::{
     AppError, AppState,
-    accounts::{admin::verified_user_row, service::AddressInput},
+    accounts::admin::verified_user_row,
+    address::Address,
     auth::password,
     geo,
     orders::service::{self as orders, OrderLineInput, PlaceOrderInput},
@@ -256,7 +257,7 @@ pub async fn seed(state: &AppState, opts: &Options) -> anyhow::Result<Report> {
                     place.0
                 )),
                 phone: format!("98{:08}", rng.random_range(10_000_000..99_999_999)),
-                address: AddressInput {
+                address: Address {
                     label: "Shop".into(),
                     line1: format!(
                         "Shop {}, {}",

@@ -4,11 +4,11 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{errors, executor, limits, loader, metrics};
+use super::{admission, executor, extensions, limits, loader};
 
 use crate::{
     AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, pickups,
-    realtime, reports, settings, vendors, wallet,
+    reports, settings, vendors, wallet,
 };
 
 #[derive(MergedObject, Default)]
@@ -63,11 +63,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema without runtime data: enough for the SDL.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    bare_builder()
-        // Outermost first: metrics see the codes the client gets.
-        .extension(metrics::GraphqlMetrics)
-        .extension(errors::ErrorCodes)
-        .extension(realtime::live::PublishAfterCommit)
+    // Metrics, error codes, publish after commit: the list the HTTP executor applies too.
+    extensions::install(bare_builder())
 }
 
 /// The roots without extensions: any extension makes the engine wrap every field's resolver
@@ -136,20 +133,11 @@ fn finish(
     with_limits: bool,
 ) -> AppSchema {
     let config = &state.config;
-    let mut builder = builder
-        .limit_complexity(config.graphql_max_complexity)
-        .limit_recursive_depth(executor::MAX_RECURSIVE_DEPTH)
-        .limit_directives(config.graphql_max_directives);
+    // Complexity, recursion, directives per field, introspection, suggestions.
+    let mut builder = admission::engine_checks(builder, config);
     if with_limits {
         // Depth, aliases, directives and tokens: limits::Limits (depth without introspection).
         builder = builder.extension(limits::Limits(limits::DocumentLimits::from_config(config)));
-    }
-    if config.app_env == crate::config::AppEnv::Production {
-        // "Did you mean …" would spell out the schema to someone who cannot introspect it.
-        builder = builder.disable_suggestions();
-    }
-    if !config.graphql_introspection {
-        builder = builder.disable_introspection();
     }
     builder.data(limiter).data(state).finish()
 }

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     AppError,
-    graphql::{executor::Allow, schema::request_data_from},
+    graphql::{admission::Allow, schema::request_data_from},
 };
 
 /// The peer address of the connection, when the server was started with connect info (tests

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::{
     AppError,
-    graphql::{errors::response_for, executor::Stage},
+    graphql::{admission::Stage, errors::response_for},
 };
 
 /// The media types a GraphQL response can be sent as.

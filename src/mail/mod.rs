@@ -9,6 +9,7 @@ use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, header::ContentType},
 };
+use secrecy::ExposeSecret as _;
 
 use crate::config::Config;
 
@@ -40,7 +41,7 @@ impl Mailer {
             .context("MAIL_FROM is not a mailbox")?;
         let transport = match &config.smtp_url {
             Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .context("SMTP_URL")?
                     .build(),
             ),

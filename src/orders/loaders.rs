@@ -1,13 +1,16 @@
-//! Batched order lookups: orders, their lines and history, and users (buyers).
+//! Batched order lookups: orders, their lines and history.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::{order_items, order_status_history, orders, users};
+use entity::{order_items, order_status_history, orders};
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter, QueryOrder as _};
 use uuid::Uuid;
 
-use crate::{error::AppError, graphql::loader::AppLoader};
+use crate::{
+    error::AppError,
+    graphql::loader::{AppLoader, ById, grouped},
+};
 
 /// An order by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,23 +24,17 @@ pub struct OrderItems(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OrderHistory(pub Uuid);
 
-/// A user by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct UserById(pub Uuid);
+/// Users (buyers) load through the accounts' key.
+pub use crate::accounts::loaders::UserById;
 
-impl Loader<OrderById> for AppLoader {
-    type Value = orders::Model;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[OrderById],
-    ) -> Result<HashMap<OrderById, Self::Value>, Self::Error> {
-        let rows = orders::Entity::find()
-            .filter(orders::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|o| (OrderById(o.id), o)).collect())
+impl ById for OrderById {
+    type Entity = orders::Entity;
+    const ID: orders::Column = orders::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &orders::Model) -> Self {
+        Self(row.id)
     }
 }
 
@@ -54,15 +51,7 @@ impl Loader<OrderItems> for AppLoader {
             .order_by_asc(order_items::Column::Position)
             .all(&self.db)
             .await?;
-        let mut grouped: HashMap<OrderItems, Vec<order_items::Model>> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            grouped
-                .entry(OrderItems(row.order_id))
-                .or_default()
-                .push(row);
-        }
-        Ok(grouped)
+        Ok(grouped(keys, rows, |row| OrderItems(row.order_id)))
     }
 }
 
@@ -79,27 +68,6 @@ impl Loader<OrderHistory> for AppLoader {
             .order_by_asc(order_status_history::Column::CreatedAt)
             .all(&self.db)
             .await?;
-        let mut grouped: HashMap<OrderHistory, Vec<order_status_history::Model>> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            grouped
-                .entry(OrderHistory(row.order_id))
-                .or_default()
-                .push(row);
-        }
-        Ok(grouped)
-    }
-}
-
-impl Loader<UserById> for AppLoader {
-    type Value = users::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, Self::Value>, Self::Error> {
-        let rows = users::Entity::find()
-            .filter(users::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|u| (UserById(u.id), u)).collect())
+        Ok(grouped(keys, rows, |row| OrderHistory(row.order_id)))
     }
 }

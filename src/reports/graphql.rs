@@ -3,10 +3,7 @@
 use async_graphql::{Context, ID, Object, connection::Connection};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::daily_reports;
-use sea_orm::{
-    ActiveEnum as _, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _,
-};
+use sea_orm::ActiveEnum as _;
 
 use super::service;
 use crate::{
@@ -106,25 +103,12 @@ impl ReportsQuery {
     ) -> AppResult<Connection<Cursor, DailyReport, ConnectionFields>> {
         ctx.admin()?;
         let page = Page::<Cursor>::new(first, after)?;
-        let db = &ctx.state().db;
-        let total = daily_reports::Entity::find().count(db).await?;
-        let mut query = daily_reports::Entity::find();
-        if let Some(after) = page.after {
-            query = query.filter(daily_reports::Column::Day.lt(after.at.date_naive()));
-        }
-        let rows = query
-            .order_by_desc(daily_reports::Column::Day)
-            .limit(page.limit + 1)
-            .all(db)
-            .await?;
+        let (rows, total) = service::page(&ctx.state().db, &page).await?;
         Ok(relay::connection(
             &page,
             rows,
-            i64::try_from(total).unwrap_or(i64::MAX),
-            |report| Cursor {
-                at: service::day_bounds(report.day).0,
-                id: report.id,
-            },
+            total,
+            service::cursor_of,
             DailyReport,
         ))
     }

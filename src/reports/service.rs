@@ -11,13 +11,14 @@ use entity::{
 };
 use sea_orm::{
     ActiveEnum as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
-    FromQueryResult, PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+    FromQueryResult, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
     sea_query::OnConflict,
 };
 
 use crate::{
     AppState,
     error::{AppError, AppResult},
+    paging::{Cursor, Page},
 };
 
 pub use super::figures::DailyFigures;
@@ -183,6 +184,34 @@ pub async fn find(
         .filter(daily_reports::Column::Day.eq(day))
         .one(conn)
         .await?)
+}
+
+/// A page of reports, newest day first (up to `limit + 1` rows: the extra one only says there
+/// is a next page), and how many there are in all. A report's position is its day
+/// ([`cursor_of`]).
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    page: &Page<Cursor>,
+) -> AppResult<(Vec<daily_reports::Model>, i64)> {
+    let total = daily_reports::Entity::find().count(conn).await?;
+    let mut query = daily_reports::Entity::find();
+    if let Some(after) = page.after {
+        query = query.filter(daily_reports::Column::Day.lt(after.at.date_naive()));
+    }
+    let rows = query
+        .order_by_desc(daily_reports::Column::Day)
+        .limit(page.limit + 1)
+        .all(conn)
+        .await?;
+    Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+}
+
+/// Where `report` stands in [`page`]: the start of its day.
+pub fn cursor_of(report: &daily_reports::Model) -> Cursor {
+    Cursor {
+        at: day_bounds(report.day).0,
+        id: report.id,
+    }
 }
 
 /// The stored figures of a report (unknown or missing figures read as zero).

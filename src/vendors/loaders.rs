@@ -1,30 +1,21 @@
 //! Batched vendor lookups.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::Loader;
 use entity::vendors;
-use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{error::AppError, graphql::loader::AppLoader};
+use crate::graphql::loader::ById;
 
 /// A vendor by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VendorById(pub Uuid);
 
-impl Loader<VendorById> for AppLoader {
-    type Value = vendors::Model;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[VendorById],
-    ) -> Result<HashMap<VendorById, Self::Value>, Self::Error> {
-        let rows = vendors::Entity::find()
-            .filter(vendors::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|v| (VendorById(v.id), v)).collect())
+impl ById for VendorById {
+    type Entity = vendors::Entity;
+    const ID: vendors::Column = vendors::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &vendors::Model) -> Self {
+        Self(row.id)
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    accounts::service::{AddressInput, check_address},
+    address::Address,
     auth::service::{check_name, normalize_phone},
     error::{AppError, AppResult},
     geo,
@@ -29,7 +29,7 @@ pub struct VendorInput {
     pub business_name: String,
     pub description: Option<String>,
     pub phone: String,
-    pub address: AddressInput,
+    pub address: Address,
     pub latitude: f64,
     pub longitude: f64,
     pub service_radius_km: f64,
@@ -39,7 +39,7 @@ struct Checked {
     business_name: String,
     description: Option<String>,
     phone: String,
-    address: crate::accounts::service::CheckedAddress,
+    address: Address,
     latitude: f64,
     longitude: f64,
     service_radius_km: f64,
@@ -49,7 +49,7 @@ fn check(input: VendorInput) -> AppResult<Checked> {
     let business_name = check_name("businessName", &input.business_name)?;
     let description = optional_text("description", input.description, 2000)?;
     let phone = normalize_phone("phone", &input.phone)?;
-    let address = check_address(input.address)?;
+    let address = input.address.check()?.into_inner();
     geo::check_point(input.latitude, input.longitude)
         .map_err(|field| AppError::bad_input(field, "is not a valid coordinate"))?;
     let radius = input.service_radius_km;

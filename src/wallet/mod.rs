@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod escrow;
 pub mod graphql;
+pub mod history;
 pub mod jobs;
 pub mod ledger;
 /// Payment and payout providers: sandbox, Razorpay, Stripe; manual, RazorpayX.

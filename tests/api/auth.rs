@@ -221,7 +221,9 @@ async fn an_expired_access_token_is_refused_with_a_hint_to_refresh() {
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(app.state.config.jwt_secret.as_bytes()),
+        &jsonwebtoken::EncodingKey::from_secret(
+            secrecy::ExposeSecret::expose_secret(&app.state.config.jwt_secret).as_bytes(),
+        ),
     )
     .unwrap();
 

@@ -35,10 +35,19 @@ async fn buyer(app: &TestApp, name: &str, funds: i64) -> (Session, String) {
     (who, addr)
 }
 
-/// Runs `work` while the queue's worker cannot start a transaction (the test holds the only
-/// SQLite connection, or the product's row lock on PostgreSQL), so that the requests it sends
-/// pile up and are placed together once the hold is let go.
-async fn with_worker_held<T>(app: &TestApp, product: Uuid, work: impl Future<Output = T>) -> T {
+/// Runs `calls` while the queue's worker cannot start a transaction (the test holds the only
+/// SQLite connection, or the product's row lock on PostgreSQL), and lets go once every call has
+/// reached the queue, so that they are placed together (the first may still go alone: its
+/// worker took it before the others arrived; the assertions hold for any split into batches).
+/// Nothing on a call's way to the queue reads the database, so holding it cannot stop them.
+async fn with_worker_held<F: Future>(
+    app: &TestApp,
+    product: Uuid,
+    calls: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let calls: Vec<F> = calls.into_iter().collect();
+    let mut queued = app.state.placements.queued();
+    let all_queued = *queued.borrow_and_update() + calls.len() as u64;
     let txn = app.state.db.begin().await.unwrap();
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(
@@ -49,13 +58,17 @@ async fn with_worker_held<T>(app: &TestApp, product: Uuid, work: impl Future<Out
         .await
         .unwrap();
     }
-    let (result, ()) = tokio::join!(work, async {
-        // Not a synchronisation: only makes one large batch likely; the assertions hold for
-        // any split into batches.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let (results, ()) = tokio::join!(join_all(calls), async {
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            queued.wait_for(|queued| *queued >= all_queued),
+        )
+        .await
+        .expect("every call reaches the queue while the worker is held")
+        .unwrap();
         txn.commit().await.unwrap();
     });
-    result
+    results
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -75,7 +88,7 @@ async fn concurrent_orders_through_the_queue_take_exactly_the_stock_there_is() {
             async move { place(&app, &who, &[(lot, 1)], &addr, &format!("k{n}")).await }
         })
     });
-    let results = with_worker_held(&app, lot, join_all(calls)).await;
+    let results = with_worker_held(&app, lot, calls).await;
 
     let mut numbers = HashSet::new();
     let mut refused = 0;
@@ -125,7 +138,7 @@ async fn a_wallet_too_low_refuses_only_its_own_orders_in_a_batch() {
             (who.user_id.clone(), res)
         }
     });
-    let results = with_worker_held(&app, lot, join_all(calls)).await;
+    let results = with_worker_held(&app, lot, calls).await;
 
     let (mut poor_won, mut rich_won) = (0, 0);
     for (user, res) in &results {
@@ -170,7 +183,7 @@ async fn one_idempotency_key_repeated_within_a_batch_places_one_order() {
         let (queue, input) = (queue.clone(), input(if n == 5 { 2 } else { 1 }));
         async move { queue.place(buyer_id, input).await }
     });
-    let results = with_worker_held(&app, lot, join_all(calls)).await;
+    let results = with_worker_held(&app, lot, calls).await;
 
     let first = results[0].as_ref().unwrap().order.clone();
     for same in &results[1..5] {
@@ -217,7 +230,7 @@ async fn a_batch_of_many_buyers_and_vendors_keeps_every_balance_after_exact() {
             async move { place(&app, &who, &[(lot, 2)], &addr, &format!("k{n}")).await }
         })
     });
-    let results = with_worker_held(&app, lots[0], join_all(calls)).await;
+    let results = with_worker_held(&app, lots[0], calls).await;
 
     assert!(results.iter().all(|r| r.errors.is_empty()));
     assert_eq!(order_count(&app).await, 20);

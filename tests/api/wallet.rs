@@ -565,7 +565,7 @@ mod webhooks {
 
     fn signed(app: &TestApp, body: &Value) -> Option<String> {
         Some(sandbox::sign(
-            &app.state.config.payment_webhook_secret,
+            secrecy::ExposeSecret::expose_secret(&app.state.config.payment_webhook_secret),
             &serde_json::to_vec(body).unwrap(),
         ))
     }

@@ -26,6 +26,15 @@ async function freshRoom() {
   return { orderId, roomId };
 }
 
+/** Waits (at most `ms`) until `condition()` holds; polls, never sleeps a fixed time. */
+async function until(condition, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(10);
+  }
+}
+
 const MESSAGE_ADDED = 'subscription($roomId: ID!, $after: ID) { messageAdded(roomId: $roomId, after: $after) { id body } }';
 const idOf = (value) => value?.data?.messageAdded?.id;
 
@@ -61,19 +70,22 @@ describe('resumable subscriptions', () => {
       assert.ok(seenBefore.every(Boolean), `only messages before the drop: ${first.describe()}`);
       const last = seenBefore.at(-1);
       const countAtDrop = sent.length;
-      await sleep(400); // away; messages keep coming
+      await until(() => sent.length >= countAtDrop + 5, 10_000, 'messages sent while the subscriber is away');
       assert.ok(sent.length > countAtDrop, 'messages were sent while the subscriber was away');
 
       const awayCount = sent.length - sent.indexOf(last) - 1;
       const resumed = b.subscribe(MESSAGE_ADDED, { roomId, after: last });
       await resumed.until((s) => s.values.length > 0, 10_000, 'the first resumed message');
-      await sleep(1000); // live ones after the backlog
+      const sentAtResume = sent.length;
+      await until(() => sent.length >= sentAtResume + 10, 10_000, 'live messages after the backlog');
       sending = false;
       await sender;
       assert.equal(sendError, null, `sendMessage failed: ${sendError?.message}`);
+      // A last message as a fence: one subscription delivers in order, so a late duplicate of
+      // any earlier message would arrive before it.
+      sent.push((await market.sendMessage(server, chat.vendor.owner, roomId, 'fence')).id);
       const final = sent.at(-1);
-      await resumed.until((s) => s.values.some((v) => idOf(v) === final), 10_000, 'the last message sent');
-      await sleep(300); // nothing more (no late duplicates)
+      await resumed.until((s) => s.values.some((v) => idOf(v) === final), 10_000, 'the fence, sent last');
 
       assert.deepEqual(resumed.graphqlErrors, [], resumed.describe());
       console.log(`resumption: ${seenBefore.length} seen before the drop, ${awayCount} sent while away (before resubscribing), ${resumed.values.length} after resubscribing, ${sent.length} sent in all`);
@@ -113,9 +125,10 @@ describe('resumable subscriptions', () => {
       // exactly once whether it is read from the database or received live.
       const live = [];
       for (let i = 1; i <= 3; i += 1) live.push(await market.sendMessage(server, chat.vendor.owner, roomId, `live ${i}`));
-      await sub.until((s) => added(s).includes(live.at(-1).id), 10_000, 'every message');
-      await sleep(300); // no late duplicates
-      assert.deepEqual(added(sub), [m[1].id, m[2].id, ...live.map((l) => l.id)], 'no gap, no duplicate, in order');
+      // A fence, sent last: a late duplicate of any earlier message would arrive before it.
+      const fence = await market.sendMessage(server, chat.vendor.owner, roomId, 'fence');
+      await sub.until((s) => added(s).includes(fence.id), 10_000, 'every message and the fence');
+      assert.deepEqual(added(sub), [m[1].id, m[2].id, ...live.map((l) => l.id), fence.id], 'no gap, no duplicate, in order');
       assert.deepEqual(sub.graphqlErrors, [], sub.describe());
     } finally {
       await ws.dispose();
@@ -151,8 +164,10 @@ describe('resumable subscriptions', () => {
       assert.deepEqual(got(sub).map((n) => n.id), [packed.id], sub.describe());
       await move('SHIPPED'); // whether read from the database or live, it arrives once
       await sub.until((s) => got(s).length >= 2, 10_000, 'the live notification');
-      await sleep(300);
-      assert.deepEqual(got(sub).map((n) => n.kind), ['ORDER_PACKED', 'ORDER_SHIPPED'], sub.describe());
+      // A fence, moved last: a late duplicate would arrive before its notification.
+      await move('DELIVERED');
+      await sub.until((s) => got(s).some((n) => n.kind === 'ORDER_DELIVERED'), 10_000, 'the fence');
+      assert.deepEqual(got(sub).map((n) => n.kind), ['ORDER_PACKED', 'ORDER_SHIPPED', 'ORDER_DELIVERED'], sub.describe());
       assert.deepEqual(sub.graphqlErrors, [], sub.describe());
     } finally {
       await ws.dispose();

@@ -152,7 +152,7 @@ pub struct AddressInput {
     pub longitude: Option<f64>,
 }
 
-impl From<AddressInput> for service::AddressInput {
+impl From<AddressInput> for crate::address::Address {
     fn from(input: AddressInput) -> Self {
         Self {
             label: input.label,

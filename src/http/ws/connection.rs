@@ -26,7 +26,9 @@ use super::{
 use crate::{
     AppError,
     auth::Auth,
-    graphql::{errors::annotate, executor::Allow, limits::server_error, schema::request_data_from},
+    graphql::{
+        admission::Allow, errors::annotate, limits::server_error, schema::request_data_from,
+    },
     http::{HttpState, auth::auth_from_header},
     realtime::{
         fanout::Membership,
@@ -371,10 +373,12 @@ impl Connection {
         if let Some(name) = payload.get("operationName").and_then(Value::as_str) {
             request = request.operation_name(name);
         }
-        // The document limits come before the parse that tells the operation's type.
-        let operation = match self.http.executor.operation_type(&mut request) {
-            Ok(operation) => operation,
-            Err(error) => {
+        // The checks every transport applies (`graphql::admission`), before the operation runs
+        // anywhere: the document limits come before the parse that tells the operation's type.
+        let operation = match self.http.executor.admit(&mut request, Allow::Any) {
+            Ok(admitted) => admitted.operation,
+            Err(refusal) => {
+                let (error, _) = *refusal;
                 let response = annotate(Response::from_errors(vec![error]));
                 return self.send_error(&id, &response).await;
             }

@@ -9,7 +9,8 @@ use entity::{
     orders::{self, OrderStatus as StatusModel},
 };
 
-use crate::orders::loaders::{OrderHistory, OrderItems, UserById};
+use crate::accounts::loaders::UserById;
+use crate::orders::loaders::{OrderHistory, OrderItems};
 use crate::{
     accounts::graphql::User,
     catalog::{

@@ -18,7 +18,7 @@
 //! their idempotency keys) are decided in order, within a batch or across batches.
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::batch::{Reply, Request, run_batch};
@@ -61,6 +61,12 @@ impl PlacementQueue {
             db,
             workers: workers.max(1),
         }
+    }
+
+    /// How many orders were handed to the queue so far (refused inputs are not queued): wait
+    /// on it to know that concurrent `place` calls have reached the queue.
+    pub fn queued(&self) -> watch::Receiver<u64> {
+        self.queues.sent()
     }
 
     /// Places an order exactly as [`place_order`] does (same checks, same errors, same

@@ -1,31 +1,25 @@
 //! `wallet`, `walletTransactions`, `rechargeWallet`; admin `ledgerCheck` and `adjustWallet`.
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, SimpleObject,
-    connection::{Connection, Edge},
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{
     ledger_accounts,
     ledger_transfers::{self, TransferKind},
     recharges,
 };
-use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, PaginatorTrait as _, QueryFilter,
-    QueryOrder as _, QuerySelect as _,
-};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// `confirmRecharge`, `Recharge.checkout`, admin `unmatchedWebhookEvents`.
 pub mod payments;
 
-use super::{escrow, ledger, recharge};
+use super::{escrow, history, ledger, recharge};
 use crate::{
     error::AppResult,
     graphql::{
         context::ContextExt as _,
         ids::parse_id,
-        relay::{ConnectionFields, Page, SeqCursor},
+        relay::{self, ConnectionFields, Page, SeqCursor},
         scalars::{Money, Paise},
     },
 };
@@ -191,6 +185,7 @@ impl WalletTransaction {
     }
 }
 
+/// A page of the wallet's history, as `walletTransactions` and `Wallet.transactions` show it.
 async fn transactions(
     conn: &impl ConnectionTrait,
     available: &ledger_accounts::Model,
@@ -200,57 +195,30 @@ async fn transactions(
     kind: Option<TransactionKind>,
 ) -> AppResult<Connection<SeqCursor, WalletTransaction, ConnectionFields>> {
     let page = Page::<SeqCursor>::new(first, after)?;
-    let accounts = [available.id, held.id];
-    let mut filter = Condition::all().add(
-        Condition::any()
-            .add(ledger_transfers::Column::DebitAccountId.is_in(accounts))
-            .add(ledger_transfers::Column::CreditAccountId.is_in(accounts)),
-    );
-    if let Some(kind) = kind {
-        filter = filter.add(ledger_transfers::Column::Kind.eq(TransferKind::from(kind)));
-    }
-    let total = ledger_transfers::Entity::find()
-        .filter(filter.clone())
-        .count(conn)
-        .await?;
-    if let Some(SeqCursor(after)) = page.after {
-        filter = filter.add(ledger_transfers::Column::Id.lt(after));
-    }
-    let mut rows = ledger_transfers::Entity::find()
-        .filter(filter)
-        .order_by_desc(ledger_transfers::Column::Id)
-        .limit(page.limit + 1)
-        .all(conn)
-        .await?;
-    let has_next = rows.len() as u64 > page.limit;
-    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-    let mut connection = Connection::with_additional_fields(
-        page.after.is_some(),
-        has_next,
-        ConnectionFields {
-            total_count: i64::try_from(total).unwrap_or(i64::MAX),
-        },
-    );
+    let (rows, total) =
+        history::transfers_page(conn, [available.id, held.id], kind.map(Into::into), &page).await?;
     // A hold moves money between the user's own two balances; show it once, as the available
     // balance going down.
-    connection.edges.extend(rows.into_iter().map(|transfer| {
-        let (account, balance) = if transfer.debit_account_id == available.id
-            || transfer.credit_account_id == available.id
-        {
-            (available.id, WalletBalance::Available)
-        } else {
-            (held.id, WalletBalance::Held)
-        };
-        Edge::new(
-            SeqCursor(transfer.id),
+    Ok(relay::connection(
+        &page,
+        rows,
+        total,
+        |transfer| SeqCursor(transfer.id),
+        |transfer| {
+            let (account, balance) = if transfer.debit_account_id == available.id
+                || transfer.credit_account_id == available.id
+            {
+                (available.id, WalletBalance::Available)
+            } else {
+                (held.id, WalletBalance::Held)
+            };
             WalletTransaction {
                 transfer,
                 account,
                 balance,
-            },
-        )
-    }));
-    Ok(connection)
+            }
+        },
+    ))
 }
 
 /// Status of a recharge.

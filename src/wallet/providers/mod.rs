@@ -330,11 +330,8 @@ pub struct Providers {
 impl Providers {
     pub fn from_config(config: &Config) -> Result<Self, ProviderError> {
         let payments = &config.payments;
-        let sandbox = (config.app_env != AppEnv::Production).then(|| {
-            Arc::new(sandbox::Sandbox::new(
-                config.payment_webhook_secret.clone().into(),
-            ))
-        });
+        let sandbox = (config.app_env != AppEnv::Production)
+            .then(|| Arc::new(sandbox::Sandbox::new(config.payment_webhook_secret.clone())));
         let razorpay = match (&payments.razorpay_key_id, &payments.razorpay_key_secret) {
             (Some(id), Some(secret)) => Some(Arc::new(razorpay::Razorpay::new(
                 razorpay::RazorpayKeys {
