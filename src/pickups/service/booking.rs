@@ -1,7 +1,7 @@
 //! Booking a pickup: the quote at the rates in force (locked on its items), into a vendor's slot
-//! (a booking of the slot taken and the collector's hold placed: ASSIGNED) or offered to the
-//! nearest covering vendors (REQUESTED, see [`super::offers`]). Replaying the idempotency key
-//! with the same input returns the first pickup.
+//! (a booking of the slot taken, the collector's hold placed, the chat room opened: ASSIGNED)
+//! or offered to the nearest covering vendors (REQUESTED, see [`super::offers`]). Replaying the
+//! idempotency key with the same input returns the first pickup.
 
 use std::collections::HashSet;
 
@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 pub use super::offers::OfferRules;
 use super::{
-    common::{line_amount, next_number, record_history, reference, tell},
+    common::{line_amount, next_number, open_chat_room, record_history, reference, tell},
     offers::{bps_i32, check_vendor_serves, hold_amount, offer},
     rates, slots,
 };
@@ -278,6 +278,7 @@ async fn book_in(
             pickup.hold_id = Some(hold.id);
             pickup.commission_bps = Some(bps_i32(bps)?);
             insert_pickup(conn, &pickup, items).await?;
+            open_chat_room(conn, pickup.id, now).await?;
             record_history(
                 conn,
                 &pickup,

@@ -1,9 +1,10 @@
 //! What every pickup rule shares: finding a pickup, its ledger reference, a line's amount, the
-//! status history, telling a party (in the app and by email), the pickup number, and the one call
-//! site of admin actions for the audit log.
+//! status history, telling a party (in the app and by email), the pickup number, the chat room
+//! a pickup gets with its collector, and the one call site of admin actions for the audit log.
 
 use chrono::{DateTime, Datelike as _, SubsecRound as _, Utc};
 use entity::{
+    chat_rooms,
     pickup_status_history::{self, PickupActor},
     pickups::{self, PickupStatus},
 };
@@ -95,6 +96,27 @@ pub(crate) async fn vendor_user(
         Some(id) => Ok(Some(vendors::find(conn, id).await?.user_id)),
         None => Ok(None),
     }
+}
+
+/// Opens the chat room of `pickup_id` for its household and its new collector, in the
+/// transaction that assigns the collector, so a pickup has a room exactly when it has a
+/// collector. (The room is a plain row: the chat domain stands above pickups and owns who may
+/// use it; `chat_rooms.pickup_id` is unique, so a pickup never gets two.)
+pub(crate) async fn open_chat_room(
+    conn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    chat_rooms::Entity::insert(chat_rooms::ActiveModel {
+        id: Set(crate::db::new_id()),
+        order_id: Set(None),
+        pickup_id: Set(Some(pickup_id)),
+        last_message_at: Set(None),
+        created_at: Set(now.trunc_subsecs(6)),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }
 
 #[derive(FromQueryResult)]

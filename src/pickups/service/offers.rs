@@ -1,6 +1,7 @@
 //! Offers of slot-less pickups: the nearest covering vendors get one in rounds; the first to
-//! take it (`acceptPickup`) wins exactly once (a conditional update on the status and the round)
-//! and its hold is placed; a round that runs out goes to the next vendors, or the pickup EXPIRES.
+//! take it (`acceptPickup`) wins exactly once (a conditional update on the status and the round),
+//! its hold is placed and its chat room with the household opened; a round that runs out goes
+//! to the next vendors, or the pickup EXPIRES.
 
 use std::collections::HashSet;
 
@@ -18,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    common::{find, record_history, reference, tell},
+    common::{find, open_chat_room, record_history, reference, tell},
     slots,
 };
 use crate::{
@@ -198,6 +199,7 @@ pub async fn accept_pickup(
         .filter(pickups::Column::Id.eq(pickup.id))
         .exec(conn)
         .await?;
+    open_chat_room(conn, pickup.id, now).await?;
     let pickup = find(conn, pickup.id).await?;
     record_history(
         conn,
