@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     jobs::queue,
-    notifications::service as notifications,
+    notifications::{jobs::SendNotification, service as notifications},
     vendors::service as vendors,
 };
 
@@ -67,6 +67,9 @@ pub(crate) async fn record_history(
     Ok(())
 }
 
+/// What to tell one party: (user, kind, title, body).
+pub(crate) type Notice = (Uuid, String, String, String);
+
 /// An in-app notification for `user_id`, and its email (sent by the job queue unless it is
 /// read first).
 pub(crate) async fn tell(
@@ -76,14 +79,30 @@ pub(crate) async fn tell(
     title: &str,
     body: &str,
 ) -> AppResult<()> {
-    let notice = notifications::notify(conn, user_id, kind, title, body, None).await?;
-    queue::enqueue(
+    tell_all(
         conn,
-        &crate::notifications::jobs::SendNotification {
-            notification_id: notice.id,
-        },
+        vec![(user_id, kind.to_owned(), title.to_owned(), body.to_owned())],
     )
-    .await?;
+    .await
+}
+
+/// [`tell`] for several parties at once: one multi-row insert of the notifications, one of
+/// their email jobs.
+pub(crate) async fn tell_all(conn: &impl ConnectionTrait, notices: Vec<Notice>) -> AppResult<()> {
+    let models = notices
+        .into_iter()
+        .map(|(user, kind, title, body)| {
+            notifications::new_notification(user, &kind, title, body, None)
+        })
+        .collect();
+    let stored = notifications::notify_all(conn, models).await?;
+    let emails: Vec<SendNotification> = stored
+        .iter()
+        .map(|n| SendNotification {
+            notification_id: n.id,
+        })
+        .collect();
+    queue::enqueue_all(conn, &emails).await?;
     Ok(())
 }
 
