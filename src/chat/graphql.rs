@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use super::{
     events::{self, RoomEvent},
-    loaders::{ChatRoomById, LastMessageOfRoom, ReadsOfRoom, RoomOfOrder, RoomOfPickup},
+    loaders::{
+        ChatRoomById, LastMessageOfRoom, ReadsOfRoom, RoomOfOrder, RoomOfPickup, UnreadCount,
+    },
     service::{self, MessagesPage},
 };
 use crate::{
@@ -102,7 +104,11 @@ impl ChatRoom {
     /// Messages from others the signed-in user has not read yet.
     async fn unread_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
         let viewer = ctx.viewer()?;
-        service::unread_count(&ctx.state().db, self.0.id, viewer.user_id).await
+        let key = UnreadCount {
+            room: self.0.id,
+            user: viewer.user_id,
+        };
+        Ok(ctx.loader().load_one(key).await?.unwrap_or(0))
     }
 
     /// When the newest message was sent.

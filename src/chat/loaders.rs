@@ -1,5 +1,5 @@
 //! Batched lookups for chat fields: rooms by id, by order and by pickup, each room's newest
-//! message, each room's read positions.
+//! message, unread counts, each room's read positions.
 
 use std::collections::HashMap;
 
@@ -24,6 +24,14 @@ pub struct RoomOfPickup(pub Uuid);
 /// The newest message of a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LastMessageOfRoom(pub Uuid);
+
+/// How many messages from others `user` has not read in `room` (a per-viewer value: the key
+/// names the viewer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnreadCount {
+    pub room: Uuid,
+    pub user: Uuid,
+}
 
 /// Every participant's read position in a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +87,33 @@ impl Loader<RoomOfPickup> for AppLoader {
         Ok(rows
             .into_iter()
             .filter_map(|r| Some((RoomOfPickup(r.pickup_id?), r)))
+            .collect())
+    }
+}
+
+impl Loader<UnreadCount> for AppLoader {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[UnreadCount],
+    ) -> Result<HashMap<UnreadCount, Self::Value>, Self::Error> {
+        let mut rooms: Vec<Uuid> = keys.iter().map(|k| k.room).collect();
+        let mut users: Vec<Uuid> = keys.iter().map(|k| k.user).collect();
+        rooms.sort_unstable();
+        rooms.dedup();
+        users.sort_unstable();
+        users.dedup();
+        let counts = super::unread::unread_counts(&self.db, &rooms, &users).await?;
+        Ok(keys
+            .iter()
+            .map(|key| {
+                (
+                    *key,
+                    counts.get(&(key.room, key.user)).copied().unwrap_or(0),
+                )
+            })
             .collect())
     }
 }

@@ -15,3 +15,4 @@ pub mod loaders;
 pub mod rooms;
 pub mod service;
 pub mod subscriptions;
+pub mod unread;

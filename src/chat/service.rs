@@ -1,6 +1,6 @@
 //! Chat rules: sending (the attachment stored first and removed again if the message is not,
-//! the other side notified), paging messages from the newest, read positions and unread
-//! counts. Rooms and who may use them are in [`super::rooms`], re-exported here.
+//! the other side notified), paging messages from the newest, read positions. Rooms and who may
+//! use them are in [`super::rooms`], re-exported here; unread counts in [`super::unread`].
 
 use chrono::{DateTime, Duration, SubsecRound as _, Utc};
 use entity::{chat_messages, chat_reads, chat_rooms, users};
@@ -225,24 +225,6 @@ pub async fn mark_read(
     let at = now();
     set_read(conn, room_id, user_id, at).await?;
     Ok(at)
-}
-
-/// Messages from others in `room_id` that `user_id` has not read.
-pub async fn unread_count(
-    conn: &impl ConnectionTrait,
-    room_id: Uuid,
-    user_id: Uuid,
-) -> AppResult<i64> {
-    let read = chat_reads::Entity::find_by_id((room_id, user_id))
-        .one(conn)
-        .await?;
-    let mut query = chat_messages::Entity::find()
-        .filter(chat_messages::Column::RoomId.eq(room_id))
-        .filter(chat_messages::Column::SenderId.ne(user_id));
-    if let Some(read) = read {
-        query = query.filter(chat_messages::Column::CreatedAt.gt(read.last_read_at));
-    }
-    Ok(i64::try_from(query.count(conn).await?).unwrap_or(i64::MAX))
 }
 
 /// Which end of a room's history a page starts from.

@@ -88,6 +88,9 @@ pub struct Schemas {
     /// Without extensions, for [`executor::HttpExecutor`], which does their work once per
     /// request instead of once per field.
     pub http: executor::HttpExecutor,
+    /// The same schema without extensions, for fan-out groups replaying an event for their
+    /// members (each member's subscribe went through `full`; replays only annotate errors).
+    pub bare: AppSchema,
 }
 
 /// The executable schema over `state`.
@@ -104,7 +107,8 @@ pub fn build_schemas(state: AppState) -> Schemas {
     let limits = limits::DocumentLimits::from_config(&state.config);
     Schemas {
         full,
-        http: executor::HttpExecutor::new(std::sync::Arc::new(bare), limits, state),
+        http: executor::HttpExecutor::new(std::sync::Arc::new(bare.clone()), limits, state),
+        bare,
     }
 }
 

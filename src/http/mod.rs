@@ -54,7 +54,11 @@ pub struct HttpState {
 pub fn router(app: AppState) -> Router {
     let schemas = crate::graphql::schema::build_schemas(app.clone());
     let max_body = app.config.max_body_bytes;
-    let fanout = Fanout::new(std::sync::Arc::new(schemas.full.clone()), app.clone());
+    let fanout = Fanout::new(
+        std::sync::Arc::new(schemas.full.clone()),
+        std::sync::Arc::new(schemas.bare),
+        app.clone(),
+    );
     let state = HttpState {
         app,
         schema: schemas.full,

@@ -3,9 +3,12 @@
 //! depend on the viewer, and once per viewer of the group when it does; the bytes are shared
 //! as `Arc<str>` by every member (see the module docs of `realtime`).
 //!
-//! Inside a group, members are gathered into audiences, one per viewer (user and role), each
-//! with its own channel: an audience only ever receives what was resolved for nobody in
-//! particular or for its own viewer, so sharing a group cannot leak one user's view to another.
+//! A group has one channel, whatever its size. Members are counted in audiences, one per viewer
+//! (user and role), only to know whom to resolve for: once the operation reads the viewer,
+//! each event goes out as one entry holding every audience's own result, and a member's stream
+//! ([`Results`]) yields its own viewer's result and nothing else, so sharing a group cannot leak
+//! one user's view to another. One channel per group keeps memory per subscriber small (a
+//! receiver, not a 1,024-slot buffer per viewer) and each event costs one send.
 //!
 //! A group lives while it has members: the last one leaving removes it from the map and stops
 //! its task, which drops its topic subscription. Joining and leaving happen under one lock, so
@@ -20,12 +23,15 @@ use std::{
 };
 
 use async_graphql::{Request, Response};
-use futures_util::StreamExt as _;
+use futures_util::{StreamExt as _, future::join_all};
 use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::{
     Probe, Replay,
+    operation::{Operation, copy_request},
+    results::{Resolved, Results, Sent, ViewerKey},
     resume::{Resume, Seam},
 };
 use crate::{
@@ -33,14 +39,18 @@ use crate::{
     auth::{Auth, jwt::role_name},
     error::AppError,
     graphql::{
-        context::NeutralPass, engine::SharedEngine, errors::response_for, loader::new_loader,
+        context::NeutralPass,
+        engine::SharedEngine,
+        errors::{annotate, response_for},
+        loader::{RequestLoader, new_loader},
     },
 };
 
 /// Open subscriptions in this process (a gauge for `/metrics`).
 pub static OPEN_SUBSCRIPTIONS: AtomicI64 = AtomicI64::new(0);
 
-/// How many events a member may lag behind its group before it skips some.
+/// How many events a member may lag behind its group before it skips some. The channel holds
+/// one pointer per slot, so a group's buffer is 1,024 × 32 bytes whatever its size.
 const GROUP_CAPACITY: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -51,9 +61,6 @@ struct GroupKey {
     topic: String,
 }
 
-/// Who an audience is: a signed-in user in a role, or anonymous (`None`).
-type ViewerKey = Option<(Uuid, &'static str)>;
-
 fn viewer_key(auth: &Auth) -> ViewerKey {
     match auth {
         Auth::Viewer(v) => Some((v.user_id, role_name(v.role))),
@@ -61,24 +68,16 @@ fn viewer_key(auth: &Auth) -> ViewerKey {
     }
 }
 
-/// One serialized result of a group, ready to be spliced into a `next` frame, with the id of the
-/// stored event it came from (for resumed subscriptions, which skip what they replayed).
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub event: Option<Uuid>,
-    pub json: Arc<str>,
-}
-
 /// The members of a group that share one viewer.
 struct Audience {
     auth: Auth,
-    sender: broadcast::Sender<Delivery>,
     members: usize,
 }
 
 type Audiences = Arc<Mutex<HashMap<ViewerKey, Audience>>>;
 
 struct Group {
+    sender: broadcast::Sender<Arc<Sent>>,
     /// Shared with the group's task, which reads it once per event.
     audiences: Audiences,
     members: usize,
@@ -87,7 +86,11 @@ struct Group {
 
 /// The groups of one server (one per router).
 pub struct Fanout {
+    /// Authorizes subscribers (with the extensions: error codes, limits, metrics).
     schema: SharedEngine,
+    /// Replays events for groups: the schema without extensions, whose hooks would otherwise
+    /// wrap every field of every replay; errors are annotated afterwards.
+    replays: SharedEngine,
     state: AppState,
     groups: Mutex<HashMap<GroupKey, Group>>,
     resolutions: AtomicU64,
@@ -125,13 +128,13 @@ impl Drop for Membership {
     }
 }
 
-/// What a subscriber gets: its membership and its audience's shared, serialized results
+/// What a subscriber gets: its membership and its group's shared, serialized results
 /// (`{"data":…}` or `{"errors":…}`), ready to be spliced into a `next` frame. A subscription
 /// resumed with `after` also gets the results of the stored events it missed, to send first,
 /// and the seam: live results whose event is in it were already sent from the backlog.
 pub struct Joined {
     pub membership: Membership,
-    pub results: broadcast::Receiver<Delivery>,
+    pub results: Results,
     pub backlog: Vec<Arc<str>>,
     pub seam: Seam,
 }
@@ -141,9 +144,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Fanout {
-    pub fn new(schema: SharedEngine, state: AppState) -> Arc<Self> {
+    pub fn new(schema: SharedEngine, replays: SharedEngine, state: AppState) -> Arc<Self> {
         Arc::new(Self {
             schema,
+            replays,
             state,
             groups: Mutex::new(HashMap::new()),
             resolutions: AtomicU64::new(0),
@@ -220,12 +224,15 @@ impl Fanout {
         let backlog = (resume.load)().await?;
         joined.seam = Seam::new(&backlog);
         let topic = joined.membership.key.topic.clone();
+        let operation = Operation::new(request);
         for (_, payload) in backlog {
             let replay = Replay {
                 topic: topic.clone(),
                 payload,
             };
-            let response = self.resolve(request, auth.clone(), replay).await;
+            let response = self
+                .resolve(&operation, auth.clone(), replay, new_loader(&self.state))
+                .await;
             if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
                 joined.backlog.push(json);
             }
@@ -246,18 +253,23 @@ impl Fanout {
             Some(group) => group,
             None => {
                 let audiences = Audiences::default();
+                let sender = broadcast::channel(GROUP_CAPACITY).0;
                 // Subscribed here, before the caller returns, so nothing published after
                 // `subscribe` completes is missed.
                 let events = self.state.pubsub.subscribe(&key.topic);
                 let task = tokio::spawn(run_group(
                     Arc::downgrade(self),
-                    copy_request(request),
+                    Operation::new(request),
                     key.topic.clone(),
                     events,
-                    audiences.clone(),
+                    GroupOutput {
+                        sender: sender.clone(),
+                        audiences: audiences.clone(),
+                    },
                     event_id,
                 ));
                 groups.entry(key.clone()).or_insert(Group {
+                    sender,
                     audiences,
                     members: 0,
                     task,
@@ -265,14 +277,17 @@ impl Fanout {
             }
         };
         group.members += 1;
-        let results = lock(&group.audiences)
+        lock(&group.audiences)
             .entry(viewer)
             .or_insert_with(|| Audience {
                 auth: auth.clone(),
-                sender: broadcast::channel(GROUP_CAPACITY).0,
                 members: 0,
             })
-            .join();
+            .members += 1;
+        let results = Results {
+            events: BroadcastStream::new(group.sender.subscribe()),
+            viewer,
+        };
         OPEN_SUBSCRIPTIONS.fetch_add(1, Ordering::Relaxed);
         Joined {
             membership: Membership {
@@ -287,25 +302,34 @@ impl Fanout {
     }
 }
 
-impl Audience {
-    fn join(&mut self) -> broadcast::Receiver<Delivery> {
-        self.members += 1;
-        self.sender.subscribe()
+/// Where a group's task sends its results, and for whom it resolves them.
+struct GroupOutput {
+    sender: broadcast::Sender<Arc<Sent>>,
+    audiences: Audiences,
+}
+
+impl GroupOutput {
+    fn send(&self, event: Option<Uuid>, results: Resolved) {
+        // No receiver left: the last member is leaving and the task is being stopped.
+        let _ = self.sender.send(Arc::new(Sent { event, results }));
     }
 }
 
 /// Resolves each event of `topic` for the group and shares the serialized results: once for
 /// everyone while the operation never reads the viewer, otherwise once per audience (from the
 /// first event that did read it on, for good: the document is the same for every event).
+/// The audiences of one event are resolved concurrently with one loader, so a per-viewer field
+/// (`ChatRoom.unreadCount`) is one batched statement for all of them, not one per viewer.
 /// A group of resumed subscriptions (`event_id` set) tags each result with its event's id.
 async fn run_group(
     fanout: std::sync::Weak<Fanout>,
-    request: Request,
+    operation: Operation,
     topic: String,
     mut events: impl futures_util::Stream<Item = Arc<str>> + Unpin,
-    audiences: Audiences,
+    output: GroupOutput,
     event_id: Option<fn(&str) -> Option<Uuid>>,
 ) {
+    let operation = Arc::new(operation);
     let mut per_viewer = false;
     while let Some(payload) = events.next().await {
         let Some(fanout) = fanout.upgrade() else {
@@ -318,30 +342,84 @@ async fn run_group(
         };
         if !per_viewer {
             let pass = NeutralPass::default();
-            let response = fanout.resolve(&request, pass.clone(), replay.clone()).await;
+            let response = fanout
+                .resolve(
+                    &operation,
+                    pass.clone(),
+                    replay.clone(),
+                    new_loader(&fanout.state),
+                )
+                .await;
             if pass.viewer_was_read() {
                 per_viewer = true;
             } else {
                 if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
-                    let delivery = Delivery { event, json };
-                    for audience in lock(&audiences).values() {
-                        let _ = audience.sender.send(delivery.clone());
-                    }
+                    output.send(event, Resolved::Everyone(json));
                 }
                 continue;
             }
         }
-        let targets: Vec<(Auth, broadcast::Sender<Delivery>)> = lock(&audiences)
-            .values()
-            .map(|a| (a.auth.clone(), a.sender.clone()))
+        let viewers: Vec<(ViewerKey, Auth)> = lock(&output.audiences)
+            .iter()
+            .map(|(key, audience)| (*key, audience.auth.clone()))
             .collect();
-        for (auth, sender) in targets {
-            let response = fanout.resolve(&request, auth, replay.clone()).await;
-            if let Some(json) = response.and_then(|r| serialize(&r, &topic)) {
-                let _ = sender.send(Delivery { event, json });
+        // Large groups split their viewers over the cores; all parts share one loader.
+        let parts = if viewers.len() < SPLIT_FROM {
+            1
+        } else {
+            cores()
+        };
+        let loader = new_loader(&fanout.state);
+        let mut tasks = Vec::with_capacity(parts);
+        for part in viewers.chunks(viewers.len().div_ceil(parts).max(1)) {
+            tasks.push(tokio::spawn(resolve_for(
+                fanout.clone(),
+                operation.clone(),
+                replay.clone(),
+                loader.clone(),
+                part.to_vec(),
+            )));
+        }
+        let mut by_viewer = HashMap::with_capacity(viewers.len());
+        for task in tasks {
+            match task.await {
+                Ok(part) => by_viewer.extend(part),
+                Err(err) => tracing::error!(error = %err, %topic, "a per-viewer resolution failed"),
             }
         }
+        output.send(event, Resolved::PerViewer(by_viewer));
     }
+}
+
+/// Groups with at least this many viewers resolve them on every core.
+const SPLIT_FROM: usize = 8;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Resolves and serializes one event for each of `viewers`, concurrently, with `loader`.
+async fn resolve_for(
+    fanout: Arc<Fanout>,
+    operation: Arc<Operation>,
+    replay: Replay,
+    loader: RequestLoader,
+    viewers: Vec<(ViewerKey, Auth)>,
+) -> Vec<(ViewerKey, Arc<str>)> {
+    let topic = replay.topic.clone();
+    let resolved = join_all(viewers.into_iter().map(|(key, auth)| {
+        let (fanout, operation, replay, loader) =
+            (&fanout, &operation, replay.clone(), loader.clone());
+        async move {
+            let response = fanout.resolve(operation, auth, replay, loader).await;
+            (key, response)
+        }
+    }))
+    .await;
+    resolved
+        .into_iter()
+        .filter_map(|(key, response)| Some((key, serialize(&response?, &topic)?)))
+        .collect()
 }
 
 impl Fanout {
@@ -349,16 +427,15 @@ impl Fanout {
     /// `None` when the resolver skipped the event.
     async fn resolve(
         &self,
-        request: &Request,
+        operation: &Operation,
         who: impl std::any::Any + Send + Sync,
         replay: Replay,
+        loader: RequestLoader,
     ) -> Option<Response> {
         self.resolutions.fetch_add(1, Ordering::Relaxed);
-        let request = copy_request(request)
-            .data(who)
-            .data(new_loader(&self.state))
-            .data(replay);
-        self.schema.execute_stream(request).next().await
+        let request = operation.request().data(who).data(loader).data(replay);
+        let response = self.replays.execute_stream(request).next().await?;
+        Some(annotate(response))
     }
 }
 
@@ -370,13 +447,4 @@ fn serialize(response: &Response, topic: &str) -> Option<Arc<str>> {
             None
         }
     }
-}
-
-/// The parts of a request that define an operation (requests hold their data by value).
-fn copy_request(request: &Request) -> Request {
-    let mut copy = Request::new(request.query.clone()).variables(request.variables.clone());
-    if let Some(name) = &request.operation_name {
-        copy = copy.operation_name(name.clone());
-    }
-    copy
 }

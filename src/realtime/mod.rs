@@ -21,9 +21,10 @@
 //! Some fields depend on who asks (`ChatRoom.unreadCount`, `User.email`, `Product.inWishlist`).
 //! Every resolver learns the caller through `ContextExt::auth`, which during a neutral pass
 //! answers "anonymous" and marks the pass; a group whose pass was marked discards that result
-//! and from then on resolves each event once per viewer among its members (members are kept in
-//! one audience per viewer, each with its own channel), so a viewer-dependent value never
-//! reaches another user. Replays skip authorization, which each member passed when it
+//! and from then on resolves each event once per viewer among its members (concurrently, with one
+//! loader, so per-viewer fields batch), sends every viewer's result in one entry of the group's
+//! one channel, and each member reads only its own viewer's result: a viewer-dependent value
+//! never reaches another user. Replays skip authorization, which each member passed when it
 //! subscribed, and so do not read the viewer themselves: 1,000 connections of two users on one
 //! room resolve and serialize each `messageAdded { body }` once.
 //!
@@ -32,6 +33,8 @@
 
 pub mod fanout;
 pub mod live;
+mod operation;
+pub mod results;
 pub mod resume;
 pub mod topic;
 

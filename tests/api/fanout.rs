@@ -85,6 +85,49 @@ async fn a_viewer_dependent_field_is_resolved_for_each_subscriber() {
     assert_eq!(unread(admin.next("m").await), 2);
 }
 
+/// A group resolving a per-viewer field for many viewers runs their resolutions together with
+/// one loader: the SQL statements per message do not grow with the viewers.
+#[tokio::test]
+async fn per_viewer_resolutions_of_one_event_share_their_statements() {
+    let _redis = REDIS_SESSIONS.read().await;
+    let (app, c, server) = started().await;
+    let query =
+        "subscription($r: ID!) { messageAdded(roomId: $r) { body room { id unreadCount } } }";
+    // Statements of one message with two viewers subscribed (after a first message, which
+    // turns the group to per-viewer resolution), then with twelve.
+    let mut statements = Vec::new();
+    let mut sockets: Vec<Ws> = Vec::new();
+    for viewers in [2_usize, 2, 12] {
+        while sockets.len() < viewers {
+            let who = match sockets.len() {
+                0 => c.buyer.clone(),
+                1 => c.shop.owner.clone(),
+                _ => app.admin().await,
+            };
+            let mut ws = Ws::connect(&server, &who.access_token).await;
+            ws.subscribe("m", query, json!({ "r": c.room_id })).await;
+            sockets.push(ws);
+        }
+        let before = app.sql_statements.load(std::sync::atomic::Ordering::SeqCst);
+        send(&app, &c.shop.owner, &c.room_id, "counted")
+            .await
+            .data("sendMessage");
+        for ws in &mut sockets {
+            let payload = ws.next("m").await;
+            assert_eq!(payload["errors"], serde_json::Value::Null, "{payload}");
+        }
+        statements.push(app.sql_statements.load(std::sync::atomic::Ordering::SeqCst) - before);
+    }
+    // Twelve viewers are split over the cores, and each part may load in its own batch (a few
+    // statements more at most); one statement per viewer would be ten more or worse.
+    assert!(
+        statements[2] < statements[1] + 5,
+        "statements for one message with 2 viewers: {}, with 12: {}",
+        statements[1],
+        statements[2]
+    );
+}
+
 #[tokio::test]
 async fn every_subscription_gets_every_message_exactly_once_and_in_order() {
     let _redis = REDIS_SESSIONS.read().await;

@@ -49,3 +49,4 @@ mod smtp;
 mod vendors;
 mod wallet;
 mod ws_limits;
+mod ws_operations;

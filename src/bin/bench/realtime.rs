@@ -3,11 +3,14 @@
 //! the in-process pub/sub, or Redis when `REDIS_URL` is set).
 //!
 //! 1. 1,000 subscribers (`messageAdded` on one room; 1,000 distinct users: the buyer, the vendor
-//!    and 998 staff accounts, so the per-user connection limit is on as in production) while messages are sent at 20/s and then 100/s over a WebSocket. Every body
-//!    carries a sequence number: each subscriber must see each number exactly once. Latency is
-//!    from just before the `sendMessage` mutation is sent (so it includes the insert and the
-//!    commit) to the moment the LAST subscriber received it; p50 and p99 over the messages.
-//! 2. Memory per idle subscription: the server's VmRSS with 5,000 open subscriptions (5,000
+//!    and 998 staff accounts, so the per-user connection limit is on as in production) while
+//!    messages are sent at 20/s and then 100/s over a WebSocket. Every body carries a sequence
+//!    number: each subscriber must see each number exactly once. Latency is from just before
+//!    the `sendMessage` mutation is sent (so it includes the insert and the commit) to the
+//!    moment the LAST subscriber received it; p50 and p99 over the messages.
+//! 2. The same on a second room whose subscribers also read a per-viewer field
+//!    (`room { unreadCount }`): the group resolves each message once per viewer, 1,000 times.
+//! 3. Memory per idle subscription: the server's VmRSS with 5,000 open subscriptions (5,000
 //!    connections, one subscription each, five per user) minus its VmRSS before they were
 //!    opened, / 5,000.
 
@@ -18,16 +21,8 @@ use std::{
 };
 
 use anyhow::Context as _;
-use chrono::Utc;
-use entity::{
-    ledger_accounts::AccountKind,
-    ledger_transfers::TransferKind,
-    orders, users,
-    vendors::{self, KycStatus},
-};
+use entity::users;
 use futures_util::{SinkExt as _, StreamExt as _};
-use kabaadwala::wallet::{escrow, ledger};
-use sea_orm::{ActiveValue::Set, EntityTrait as _, TransactionTrait as _};
 use serde_json::{Value, json};
 use tokio::{net::TcpStream, sync::Mutex};
 use tokio_tungstenite::{
@@ -41,6 +36,9 @@ use crate::{
     server::{Server, rss_kib},
 };
 
+mod fixtures;
+use fixtures::{prepare, staff};
+
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Per subscriber: the sequence numbers it received, and when.
 type Received = Arc<Mutex<Vec<Vec<(u64, Instant)>>>>;
@@ -52,6 +50,15 @@ const SECONDS_PER_RATE: u64 = 10;
 const SENDERS: usize = 4;
 const JWT_SECRET: &str = "bench-secret-that-is-long-enough-0123456789";
 const MESSAGE_ADDED: &str = "subscription($r: ID!) { messageAdded(roomId: $r) { body } }";
+/// The same with a field that differs per viewer.
+const MESSAGE_ADDED_PER_VIEWER: &str =
+    "subscription($r: ID!) { messageAdded(roomId: $r) { body room { unreadCount } } }";
+
+/// One room of the run and the tokens of its 1,000 subscribers (its buyer first, who sends).
+struct Room {
+    id: Uuid,
+    tokens: Vec<String>,
+}
 
 pub async fn run() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("kw-bench-rt-{}", Uuid::new_v4().simple()));
@@ -74,17 +81,23 @@ async fn run_in(dir: &std::path::Path) -> anyhow::Result<()> {
     let config = kabaadwala::config::Config::from_lookup(lookup)?;
     let db = kabaadwala::db::connect(&config).await?;
     kabaadwala::db::migrate(&db).await?;
-    let (buyer, vendor_user, room) = prepare(&db).await?;
     let staff = staff(&db, SUBSCRIBERS - 2).await?;
     let jwt = kabaadwala::auth::jwt::JwtKeys::new(&config);
+    let mut staff_tokens = Vec::with_capacity(staff.len());
+    for id in staff {
+        staff_tokens.push(jwt.issue(id, users::Role::Admin)?);
+    }
     // One user per subscriber (the room's two parties, then staff, who may read any room), so
     // the default WS_MAX_CONNECTIONS_PER_USER (20) holds: the limits are on, as in production.
-    let mut tokens = vec![
-        jwt.issue(buyer, users::Role::Customer)?,
-        jwt.issue(vendor_user, users::Role::Customer)?,
-    ];
-    for id in staff {
-        tokens.push(jwt.issue(id, users::Role::Admin)?);
+    let mut rooms = Vec::with_capacity(2);
+    for n in 1..=2 {
+        let (buyer, vendor_user, id) = prepare(&db, n).await?;
+        let mut tokens = vec![
+            jwt.issue(buyer, users::Role::Customer)?,
+            jwt.issue(vendor_user, users::Role::Customer)?,
+        ];
+        tokens.extend(staff_tokens.iter().cloned());
+        rooms.push(Room { id, tokens });
     }
     db.close().await.ok();
 
@@ -104,24 +117,48 @@ async fn run_in(dir: &std::path::Path) -> anyhow::Result<()> {
             "in-process"
         }
     );
-    scenarios(&server.addr, &tokens, room, pid).await
+    scenarios(&server.addr, &rooms, pid).await
 }
 
-async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyhow::Result<()> {
-    // Latency and completeness with 1,000 subscribers.
+async fn scenarios(addr: &str, rooms: &[Room], pid: u32) -> anyhow::Result<()> {
+    let mut seq = 0_u64;
+    latency(addr, &rooms[0], MESSAGE_ADDED, "one room", pid, &mut seq).await?;
+    latency(
+        addr,
+        &rooms[1],
+        MESSAGE_ADDED_PER_VIEWER,
+        "one room, reading the per-viewer `room { unreadCount }`",
+        pid,
+        &mut seq,
+    )
+    .await?;
+    memory(addr, &rooms[0], pid).await
+}
+
+/// Latency and completeness with 1,000 subscribers of `document` on `room`, at 20 and then
+/// 100 messages a second.
+async fn latency(
+    addr: &str,
+    room: &Room,
+    document: &str,
+    label: &str,
+    pid: u32,
+    seq: &mut u64,
+) -> anyhow::Result<()> {
+    let tokens = &room.tokens;
     let mut subscribers = Vec::with_capacity(SUBSCRIBERS);
     for i in 0..SUBSCRIBERS {
-        subscribers.push(subscribe(addr, &tokens[i % tokens.len()], room).await?);
+        subscribers.push(subscribe(addr, &tokens[i % tokens.len()], room.id, document).await?);
     }
-    println!("{SUBSCRIBERS} subscribers on one room");
+    println!("{SUBSCRIBERS} subscribers on {label}");
     let mut senders = Vec::with_capacity(SENDERS);
     for _ in 0..SENDERS {
         senders.push(connect(addr, &tokens[0]).await?);
     }
-    let mut seq = 0_u64;
+    let room = room.id;
     for rate in [20_u64, 100] {
         let count = rate * SECONDS_PER_RATE;
-        let first = seq;
+        let first = *seq;
         let received: Received = Arc::new(Mutex::new(Vec::with_capacity(SUBSCRIBERS)));
         // One deadline per reader for the whole rate, not a timer per frame: at 100 msg/s the
         // readers take 100,000 frames a second on the server's two cores.
@@ -188,10 +225,10 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
         let started = Instant::now();
         for k in 0..count {
             ticker.tick().await;
-            seq += 1;
-            sent_at.insert(seq, Instant::now());
+            *seq += 1;
+            sent_at.insert(*seq, Instant::now());
             let sink = &mut sinks[usize::try_from(k % senders_n).unwrap_or(0)];
-            sink.send(Message::Text(send_message_frame(room, seq).into()))
+            sink.send(Message::Text(send_message_frame(room, *seq).into()))
                 .await?;
         }
         for (sink, reader) in sinks.into_iter().zip(answer_readers) {
@@ -233,7 +270,7 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
         let p99 = record::ms(record::percentile(&latencies, 0.99));
         let target_ms = if rate <= 20 { 25.0 } else { 100.0 };
         record::row(
-            format!("{SUBSCRIBERS} subscribers on one room, {rate} msg/s for {SECONDS_PER_RATE} s"),
+            format!("{SUBSCRIBERS} subscribers on {label}, {rate} msg/s for {SECONDS_PER_RATE} s"),
             format!(
                 "lost {lost}, duplicated {duplicated}; publish-to-last-delivery p50 {p50:.1} ms, p99 {p99:.1} ms; server VmRSS {} MiB",
                 under_load / 1024
@@ -251,15 +288,21 @@ async fn scenarios(addr: &str, tokens: &[String], room: Uuid, pid: u32) -> anyho
     }
     drop(subscribers);
     drop(senders);
+    // Let the server drop the closed sockets (and their groups) before what comes next.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(())
+}
 
-    // Memory per idle subscription.
-    tokio::time::sleep(Duration::from_secs(2)).await; // let the server drop the closed sockets
+/// Memory per idle subscription: VmRSS with 5,000 open subscriptions on one room, less before.
+async fn memory(addr: &str, room: &Room, pid: u32) -> anyhow::Result<()> {
+    let tokens = &room.tokens;
     let idle = rss_kib(pid)?;
     let mut idle_sockets = Vec::with_capacity(IDLE_SUBSCRIPTIONS);
     for chunk in 0..IDLE_SUBSCRIPTIONS / 100 {
-        let opened = futures_util::future::try_join_all(
-            (0..100).map(|i| subscribe(addr, &tokens[(chunk * 100 + i) % tokens.len()], room)),
-        )
+        let opened = futures_util::future::try_join_all((0..100).map(|i| {
+            let token = &tokens[(chunk * 100 + i) % tokens.len()];
+            subscribe(addr, token, room.id, MESSAGE_ADDED)
+        }))
         .await?;
         idle_sockets.extend(opened);
     }
@@ -317,11 +360,11 @@ async fn connect(addr: &str, token: &str) -> anyhow::Result<Socket> {
     Ok(socket)
 }
 
-/// A connection with one live `messageAdded` subscription (confirmed by a ping/pong round
+/// A connection with one live subscription of `document` (confirmed by a ping/pong round
 /// trip: the server handles a socket's messages in order).
-async fn subscribe(addr: &str, token: &str, room: Uuid) -> anyhow::Result<Socket> {
+async fn subscribe(addr: &str, token: &str, room: Uuid, document: &str) -> anyhow::Result<Socket> {
     let mut socket = connect(addr, token).await?;
-    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": MESSAGE_ADDED, "variables": { "r": room } } })).await?;
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": document, "variables": { "r": room } } })).await?;
     send(&mut socket, json!({ "type": "ping" })).await?;
     let pong = recv(&mut socket).await?;
     anyhow::ensure!(pong["type"] == "pong", "subscription refused: {pong}");
@@ -354,146 +397,4 @@ async fn recv(socket: &mut Socket) -> anyhow::Result<Value> {
             other => anyhow::bail!("unexpected frame {other:?}"),
         }
     }
-}
-
-/// A buyer, an approved vendor, an order between them (with its money really held) and the
-/// order's chat room. Returns (buyer, vendor's user, room).
-/// `count` staff accounts (admins), inserted at once; their ids.
-async fn staff(db: &sea_orm::DatabaseConnection, count: usize) -> anyhow::Result<Vec<Uuid>> {
-    let now = Utc::now();
-    let rows: Vec<_> = (0..count)
-        .map(|i| {
-            let id = Uuid::new_v4();
-            let mut row = kabaadwala::accounts::admin::verified_user_row(
-                id,
-                format!("staff-{i}-{id}@example.com"),
-                format!("Staff {i}"),
-                users::Role::Admin,
-                "-".into(),
-                now,
-            );
-            row.last_seen_at = Set(Some(now + chrono::Duration::days(1)));
-            row
-        })
-        .collect();
-    let ids = rows.iter().filter_map(|r| r.id.clone().take()).collect();
-    for chunk in rows.chunks(200) {
-        users::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(ids)
-}
-
-async fn prepare(db: &sea_orm::DatabaseConnection) -> anyhow::Result<(Uuid, Uuid, Uuid)> {
-    let now = Utc::now();
-    let user = |name: &str| {
-        let id = Uuid::new_v4();
-        let mut row = kabaadwala::accounts::admin::verified_user_row(
-            id,
-            format!("{name}-{id}@example.com"),
-            name.into(),
-            users::Role::Customer,
-            "-".into(),
-            now,
-        );
-        // Online: no notification emails are queued during the run.
-        row.last_seen_at = Set(Some(now + chrono::Duration::days(1)));
-        row
-    };
-    let buyer = user("buyer");
-    let owner = user("vendor");
-    let (buyer_id, owner_id) = (buyer.id.clone().unwrap(), owner.id.clone().unwrap());
-    users::Entity::insert_many([buyer, owner])
-        .exec_without_returning(db)
-        .await?;
-    let vendor_id = Uuid::new_v4();
-    vendors::Entity::insert(vendors::ActiveModel {
-        id: Set(vendor_id),
-        user_id: Set(owner_id),
-        business_name: Set("Bench Kabaad Store".into()),
-        description: Set(None),
-        phone: Set("+919820000000".into()),
-        address_label: Set("Shop".into()),
-        address_line1: Set("1 Market Road".into()),
-        address_line2: Set(None),
-        city: Set("Mumbai".into()),
-        state: Set("Maharashtra".into()),
-        pincode: Set("400014".into()),
-        latitude: Set(19.0178),
-        longitude: Set(72.8478),
-        service_radius_km: Set(10.0),
-        kyc_status: Set(KycStatus::Approved),
-        kyc_reason: Set(None),
-        commission_bps: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
-    let txn = db.begin().await?;
-    let app_error = |e: kabaadwala::AppError| anyhow::anyhow!("{e}");
-    let clearing = ledger::account(&txn, AccountKind::ProviderClearing, ledger::PLATFORM)
-        .await
-        .map_err(app_error)?;
-    let wallet = ledger::account(&txn, AccountKind::UserAvailable, buyer_id)
-        .await
-        .map_err(app_error)?;
-    ledger::transfer(
-        &txn,
-        ledger::Transfer {
-            debit: clearing,
-            credit: wallet,
-            amount: 100_000,
-            kind: TransferKind::Recharge,
-            reference: "bench".into(),
-            idempotency_key: None,
-            hold_id: None,
-        },
-    )
-    .await
-    .map_err(app_error)?;
-    let hold = escrow::hold(&txn, buyer_id, 10_000, "bench order")
-        .await
-        .map_err(app_error)?;
-    let order_id = Uuid::new_v4();
-    orders::Entity::insert(orders::ActiveModel::from(orders::Model {
-        id: order_id,
-        number: "KW-BENCH-000001".into(),
-        buyer_id,
-        vendor_id,
-        status: orders::OrderStatus::Placed,
-        subtotal: 10_000,
-        commission: 500,
-        commission_bps: 500,
-        total: 10_000,
-        hold_id: hold.id,
-        address_id: None,
-        address_label: "Home".into(),
-        address_line1: "2 Station Road".into(),
-        address_line2: None,
-        address_city: "Mumbai".into(),
-        address_state: "Maharashtra".into(),
-        address_pincode: "400014".into(),
-        address_latitude: 19.044,
-        address_longitude: 72.861,
-        note: None,
-        idempotency_key: "bench".into(),
-        request_hash: "bench".into(),
-        created_at: now,
-        updated_at: now,
-        delivered_at: None,
-        completed_at: None,
-    }))
-    .exec_without_returning(&txn)
-    .await?;
-    let viewer = kabaadwala::auth::Viewer {
-        user_id: buyer_id,
-        role: users::Role::Customer,
-    };
-    let room = kabaadwala::chat::service::open_room(&txn, &viewer, order_id)
-        .await
-        .map_err(app_error)?;
-    txn.commit().await?;
-    Ok((buyer_id, owner_id, room.id))
 }

@@ -10,10 +10,7 @@ use futures_util::{FutureExt as _, SinkExt, StreamExt as _};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use tokio_stream::{
-    StreamMap,
-    wrappers::{BroadcastStream, errors::BroadcastStreamRecvError},
-};
+use tokio_stream::{StreamMap, wrappers::errors::BroadcastStreamRecvError};
 use tokio_tungstenite::tungstenite::{
     Message,
     protocol::{CloseFrame, frame::coding::CloseCode},
@@ -23,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     capacity::{ConnectionSlot, UserSlot},
     closing::{Close, End, linger, next_gap, read_failed},
+    operations::InFlight,
     upgrade::Socket,
 };
 use crate::{
@@ -31,7 +29,8 @@ use crate::{
     graphql::{errors::annotate, executor::Allow, limits::server_error, schema::request_data_from},
     http::{HttpState, auth::auth_from_header},
     realtime::{
-        fanout::{Delivery, Membership},
+        fanout::Membership,
+        results::{Delivery, Results},
         resume::Seam,
     },
 };
@@ -76,8 +75,10 @@ pub struct Connection {
     /// The client's address, for per-IP rate limits.
     ip: Option<IpAddr>,
     /// Keyed by subscription id (shared with `subscriptions`, so yielding one is no copy).
-    results: StreamMap<Arc<str>, BroadcastStream<Delivery>>,
+    results: StreamMap<Arc<str>, Results>,
     subscriptions: HashMap<Arc<str>, Subscription>,
+    /// Queries and mutations not answered yet.
+    in_flight: InFlight,
     /// Cancelled when the server shuts down.
     stop: CancellationToken,
     /// Pub/sub gaps (Redis came back after a drop); `None` once the hub is gone.
@@ -110,6 +111,7 @@ impl Connection {
             ip,
             results: StreamMap::new(),
             subscriptions: HashMap::new(),
+            in_flight: InFlight::default(),
             stop,
             _slot: slot,
             user_slot: None,
@@ -177,6 +179,11 @@ impl Connection {
                 }
                 Some(first) = self.results.next(), if !self.results.is_empty() => {
                     if let Err(end) = self.deliver(first).await {
+                        return end;
+                    }
+                }
+                Some((id, response)) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    if let Err(end) = self.send_result(&id, &response).await {
                         return end;
                     }
                 }
@@ -280,6 +287,7 @@ impl Connection {
                 if let Some(id) = id {
                     self.results.remove(id.as_str());
                     self.subscriptions.remove(id.as_str());
+                    self.in_flight.forget(&id);
                     if self.protocol == Protocol::Legacy {
                         self.send(json!({ "type": "complete", "id": id })).await?;
                     }
@@ -340,17 +348,17 @@ impl Connection {
         let Some(auth) = self.auth.clone() else {
             return Err(Close(4401, "Unauthorized").into());
         };
-        if self.subscriptions.contains_key(id.as_str()) {
+        if self.subscriptions.contains_key(id.as_str()) || self.in_flight.contains(&id) {
             return Err(Close(4409, "Subscriber for this id already exists").into());
         }
         let Some(query) = payload.get("query").and_then(Value::as_str) else {
             return Err(Close(4400, "Invalid message: subscribe needs payload.query").into());
         };
         let max = self.http.app.config.ws_max_subscriptions;
-        if self.subscriptions.len() >= max {
+        if self.subscriptions.len() + self.in_flight.len() >= max {
             let refused = AppError::RateLimited {
                 message: format!(
-                    "this connection already has {max} subscriptions open; complete one first"
+                    "this connection already has {max} subscriptions and operations open; complete one first"
                 ),
                 retry_after_secs: 0,
             };
@@ -372,10 +380,13 @@ impl Connection {
             }
         };
         if operation != Some(OperationType::Subscription) {
-            // Queries and mutations: the same executor as over HTTP, once.
+            // Queries and mutations: the same executor as over HTTP, once, answered when done.
             let request = request_data_from(request, &self.http.app, auth, self.ip);
-            let executed = self.http.executor.execute(request, Allow::Any).await;
-            return self.send_result(&id, &executed.response).await;
+            let executor = self.http.executor.clone();
+            self.in_flight.start(id.into(), async move {
+                executor.execute(request, Allow::Any).await.response
+            });
+            return Ok(());
         }
         match self.http.fanout.subscribe(&request, &auth).await {
             Ok(joined) => {
@@ -398,8 +409,7 @@ impl Connection {
                     self.socket.flush().await.map_err(|_| End::Gone)?;
                 }
                 let id: Arc<str> = id.into();
-                self.results
-                    .insert(id.clone(), BroadcastStream::new(joined.results));
+                self.results.insert(id.clone(), joined.results);
                 self.subscriptions.insert(
                     id,
                     Subscription {

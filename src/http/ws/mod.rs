@@ -23,7 +23,9 @@
 //! per-IP rate limits apply over the socket as over HTTP.
 //!
 //! Queries and mutations sent over the socket run through the same executor as HTTP ones
-//! (`graphql::executor`), so both transports apply the same checks by construction.
+//! (`graphql::executor`), so both transports apply the same checks by construction. They run
+//! concurrently ([`operations`]): a slow one holds back neither the others nor the socket's
+//! subscriptions; they count with the subscriptions against `WS_MAX_SUBSCRIPTIONS`.
 //! Subscriptions authorize when they are subscribed and then join a fan-out group
 //! (`realtime::fanout`): each event is resolved and serialized once per group and this
 //! handler only splices the shared bytes after the subscription's prebuilt frame prefix
@@ -33,6 +35,7 @@
 mod capacity;
 mod closing;
 mod connection;
+mod operations;
 mod upgrade;
 
 use std::sync::Arc;
