@@ -368,8 +368,9 @@ async fn a_page_of_pickups_with_their_chat_rooms_costs_the_same_for_two_or_six()
             .await
             .data("sendMessage");
     }
-    let query =
-        format!("query($n: Int) {{ pickups(first: $n) {{ edges {{ node {{ id {ROOM} }} }} }} }}");
+    let query = format!(
+        "query($n: Int) {{ pickups(first: $n) {{ edges {{ node {{ id {ROOM} unread: chatRoom {{ unreadCount }} }} }} }} }}"
+    );
     let (two, cost_two) = app
         .gql_counting(&query, json!({ "n": 2 }), Some(&y.household.access_token))
         .await;
@@ -384,7 +385,8 @@ async fn a_page_of_pickups_with_their_chat_rooms_costs_the_same_for_two_or_six()
             .as_array()
             .unwrap()
             .iter()
-            .all(|e| e["node"]["chatRoom"]["lastMessage"]["body"] == "hello")
+            .all(|e| e["node"]["chatRoom"]["lastMessage"]["body"] == "hello"
+                && e["node"]["unread"]["unreadCount"] == 0)
     );
     assert_eq!(
         cost_two, cost_six,
