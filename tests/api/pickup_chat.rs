@@ -448,3 +448,44 @@ async fn the_migration_keeps_every_order_rooms_messages_and_reads_both_ways() {
         "a room about nothing is refused"
     );
 }
+
+#[tokio::test]
+async fn an_attachment_in_a_pickup_room_is_served_to_its_parties_and_admins_only() {
+    let app = TestApp::new().await;
+    let y = yard(&app).await;
+    let (_, room) = pickup_room(&app, &y).await;
+    let other_vendor = market::shop(&app, "Other").await.owner;
+
+    let sent = app
+        .gql_upload(
+            "mutation($input: SendMessageInput!) { sendMessage(input: $input) { attachmentUrl } }",
+            json!({ "input": { "roomId": room, "body": "the bundle", "attachment": null } }),
+            Some(&y.household.access_token),
+            &[(
+                "variables.input.attachment",
+                "bundle.pdf",
+                b"%PDF-1.7\n1 0 obj\n",
+            )],
+        )
+        .await;
+    let url = sent.data("sendMessage")["attachmentUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&format!("/media/chat/{room}/")), "{url}");
+
+    let server = crate::support::server::start(&app).await;
+    let fetch = |token: Option<String>| {
+        let request = server.client.get(server.url(&url));
+        let request = match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(fetch(Some(y.household.access_token.clone())).await, 200);
+    assert_eq!(fetch(Some(y.shop.owner.access_token.clone())).await, 200);
+    assert_eq!(fetch(Some(y.admin.access_token.clone())).await, 200);
+    assert_eq!(fetch(Some(other_vendor.access_token.clone())).await, 404);
+    assert_eq!(fetch(None).await, 401);
+}
