@@ -38,17 +38,24 @@ async fn connected(server: &crate::support::ws::Server, who: &Session) -> Ws {
     ws
 }
 
+/// A signed-in customer's socket, and a transaction holding a write on their row. The app and
+/// the server are returned to be kept alive.
+async fn held() -> (TestApp, crate::support::ws::Server, Ws, DatabaseTransaction) {
+    let app = TestApp::new().await;
+    let asha = app.customer("Asha").await;
+    let server = serve(&app.state).await;
+    let ws = connected(&server, &asha).await;
+    let lock = hold_row(&app, &asha).await;
+    (app, server, ws, lock)
+}
+
 fn operation(id: &str, query: &str) -> Value {
     json!({ "id": id, "type": "subscribe", "payload": { "query": query } })
 }
 
 #[tokio::test]
 async fn a_waiting_mutation_does_not_hold_back_a_later_query_on_the_same_socket() {
-    let app = TestApp::new().await;
-    let asha = app.customer("Asha").await;
-    let server = serve(&app.state).await;
-    let mut ws = connected(&server, &asha).await;
-    let lock = hold_row(&app, &asha).await;
+    let (_app, _server, mut ws, lock) = held().await;
 
     ws.send(operation("m", RENAME)).await;
     ws.send(operation("q", "{ __typename }")).await;
@@ -71,11 +78,7 @@ async fn a_waiting_mutation_does_not_hold_back_a_later_query_on_the_same_socket(
 
 #[tokio::test]
 async fn complete_drops_an_operations_result_but_does_not_undo_it() {
-    let app = TestApp::new().await;
-    let asha = app.customer("Asha").await;
-    let server = serve(&app.state).await;
-    let mut ws = connected(&server, &asha).await;
-    let lock = hold_row(&app, &asha).await;
+    let (_app, _server, mut ws, lock) = held().await;
 
     ws.send(operation("m", RENAME)).await;
     ws.send(json!({ "id": "m", "type": "complete" })).await;
@@ -105,11 +108,7 @@ async fn complete_drops_an_operations_result_but_does_not_undo_it() {
 
 #[tokio::test]
 async fn an_id_still_in_flight_cannot_be_reused() {
-    let app = TestApp::new().await;
-    let asha = app.customer("Asha").await;
-    let server = serve(&app.state).await;
-    let mut ws = connected(&server, &asha).await;
-    let lock = hold_row(&app, &asha).await;
+    let (_app, _server, mut ws, lock) = held().await;
 
     ws.send(operation("m", RENAME)).await;
     ws.send(operation("m", "{ __typename }")).await;
