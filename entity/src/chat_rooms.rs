@@ -1,4 +1,5 @@
-//! `chat_rooms`: one per order, created on demand.
+//! `chat_rooms`: one per order (created on demand) or per pickup (created when the pickup gets
+//! its collector); exactly one of `order_id` and `pickup_id` is set (a CHECK in the database).
 
 use sea_orm::entity::prelude::*;
 
@@ -8,7 +9,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     #[sea_orm(unique)]
-    pub order_id: Uuid,
+    pub order_id: Option<Uuid>,
+    #[sea_orm(unique)]
+    pub pickup_id: Option<Uuid>,
     /// When the newest message was sent (rooms are listed by it).
     pub last_message_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

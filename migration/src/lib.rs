@@ -18,6 +18,7 @@ mod m20261201_000101_add_payment_providers;
 mod m20261201_000201_create_audit_log;
 mod m20261201_000202_create_admin_sessions;
 mod m20261201_000301_create_pickups;
+mod m20261202_000101_add_chat_rooms_pickup;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000201_create_audit_log::Migration),
             Box::new(m20261201_000202_create_admin_sessions::Migration),
             Box::new(m20261201_000301_create_pickups::Migration),
+            Box::new(m20261202_000101_add_chat_rooms_pickup::Migration),
         ]
     }
 }

@@ -7,16 +7,16 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use entity::{chat_messages, chat_rooms};
-use sea_orm::TransactionTrait as _;
 use uuid::Uuid;
 
 use super::{
     events::{self, RoomEvent},
-    loaders::{ChatRoomById, LastMessageOfRoom, ReadsOfRoom, UnreadCount},
+    loaders::{
+        ChatRoomById, LastMessageOfRoom, ReadsOfRoom, RoomOfOrder, RoomOfPickup, UnreadCount,
+    },
     service::{self, MessagesPage},
 };
 use crate::{
-    AppState,
     accounts::graphql::User,
     error::{AppError, AppResult},
     graphql::{
@@ -29,11 +29,13 @@ use crate::{
         graphql::Order,
         loaders::{OrderById, UserById},
     },
+    pickups::{graphql::Pickup, loaders::PickupById},
     storage::{self, sniff::DOCUMENTS},
     vendors::loaders::VendorById,
 };
 
-/// The conversation about one order between its buyer and its vendor (admins may join).
+/// The conversation about one order between its buyer and its vendor, or about one pickup
+/// between its household and its collector (admins may join).
 pub struct ChatRoom(pub chat_rooms::Model);
 
 #[Object]
@@ -42,24 +44,45 @@ impl ChatRoom {
         ID(self.0.id.to_string())
     }
 
-    /// The order the room is about.
+    /// The order the room is about (null for a pickup's room).
     async fn order(&self, ctx: &Context<'_>) -> AppResult<Option<Order>> {
-        Ok(ctx
-            .loader()
-            .load_one(OrderById(self.0.order_id))
-            .await?
-            .map(Order))
+        let Some(order_id) = self.0.order_id else {
+            return Ok(None);
+        };
+        Ok(ctx.loader().load_one(OrderById(order_id)).await?.map(Order))
     }
 
-    /// The order's buyer and the vendor's user. (Admins may read and write every room without
-    /// being listed.)
+    /// The pickup the room is about (null for an order's room).
+    async fn pickup(&self, ctx: &Context<'_>) -> AppResult<Option<Pickup>> {
+        let Some(pickup_id) = self.0.pickup_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loader()
+            .load_one(PickupById(pickup_id))
+            .await?
+            .map(Pickup))
+    }
+
+    /// The order's buyer or the pickup's household, and the vendor's user. (Admins may read
+    /// and write every room without being listed.)
     async fn participants(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
         let loader = ctx.loader();
-        let Some(order) = loader.load_one(OrderById(self.0.order_id)).await? else {
-            return Ok(Vec::new());
+        let (party, vendor_id) = match (self.0.order_id, self.0.pickup_id) {
+            (Some(order_id), _) => match loader.load_one(OrderById(order_id)).await? {
+                Some(order) => (order.buyer_id, Some(order.vendor_id)),
+                None => return Ok(Vec::new()),
+            },
+            (None, Some(pickup_id)) => match loader.load_one(PickupById(pickup_id)).await? {
+                Some(pickup) => (pickup.household_id, pickup.vendor_id),
+                None => return Ok(Vec::new()),
+            },
+            (None, None) => return Ok(Vec::new()),
         };
-        let mut ids = vec![order.buyer_id];
-        if let Some(vendor) = loader.load_one(VendorById(order.vendor_id)).await? {
+        let mut ids = vec![party];
+        if let Some(vendor_id) = vendor_id
+            && let Some(vendor) = loader.load_one(VendorById(vendor_id)).await?
+        {
             ids.push(vendor.user_id);
         }
         let users = loader.load_many(ids.iter().copied().map(UserById)).await?;
@@ -173,7 +196,19 @@ pub struct SendMessageInput {
 /// The room of an order, if one was opened; for `Order.chatRoom`. The caller already sees the
 /// order.
 pub async fn room_of_order(ctx: &Context<'_>, order_id: Uuid) -> AppResult<Option<ChatRoom>> {
-    Ok(service::room_of_order(&ctx.state().db, order_id)
+    Ok(ctx
+        .loader()
+        .load_one(RoomOfOrder(order_id))
+        .await?
+        .map(ChatRoom))
+}
+
+/// The room of a pickup, once it has a collector; for `Pickup.chatRoom`. The caller already
+/// sees the pickup.
+pub async fn room_of_pickup(ctx: &Context<'_>, pickup_id: Uuid) -> AppResult<Option<ChatRoom>> {
+    Ok(ctx
+        .loader()
+        .load_one(RoomOfPickup(pickup_id))
         .await?
         .map(ChatRoom))
 }
@@ -285,45 +320,6 @@ impl ChatQuery {
 #[derive(Default)]
 pub struct ChatMutation;
 
-/// Stores the attachment, then the message; a failed transaction removes the file again.
-async fn store_message(
-    ctx: &Context<'_>,
-    state: &AppState,
-    access: &service::RoomAccess,
-    sender: Uuid,
-    body: String,
-    attachment: Option<&Upload>,
-) -> AppResult<service::StoredMessage> {
-    let id = crate::db::new_id();
-    let key = match attachment {
-        Some(upload) => {
-            let (bytes, kind) = read_upload(ctx, "attachment", upload, DOCUMENTS)?;
-            let key = format!("chat/{}/{id}.{}", access.room.id, kind.extension());
-            state
-                .storage
-                .put(&key, &bytes)
-                .await
-                .map_err(AppError::internal)?;
-            Some(key)
-        }
-        None => None,
-    };
-    let stored = async {
-        let txn = state.db.begin().await?;
-        let stored = service::store_message(&txn, access, sender, id, body, key.clone()).await?;
-        txn.commit().await?;
-        AppResult::Ok(stored)
-    }
-    .await;
-    if stored.is_err()
-        && let Some(key) = &key
-        && let Err(err) = state.storage.delete(key).await
-    {
-        tracing::warn!(error = %err, %key, "could not remove an orphaned chat attachment");
-    }
-    stored
-}
-
 #[Object]
 impl ChatMutation {
     /// The chat room of an order the caller may see (NOT_FOUND otherwise), opened if there is
@@ -347,13 +343,19 @@ impl ChatMutation {
         let state = ctx.state();
         let access = service::access(&state.db, &viewer, room_id).await?;
         let body = service::check_body(input.body.as_deref(), input.attachment.is_some())?;
-        let stored = store_message(
-            ctx,
-            state,
+        let attachment = input
+            .attachment
+            .as_ref()
+            .map(|upload| read_upload(ctx, "attachment", upload, DOCUMENTS))
+            .transpose()?
+            .map(|(bytes, kind)| service::Attachment { bytes, kind });
+        let stored = service::send_message(
+            &state.db,
+            &state.storage,
             &access,
             viewer.user_id,
             body,
-            input.attachment.as_ref(),
+            attachment,
         )
         .await?;
         if stored.emails_queued {

@@ -1,5 +1,5 @@
-//! Batched lookups for chat fields: rooms by id, each room's newest message, each room's read
-//! positions.
+//! Batched lookups for chat fields: rooms by id, by order and by pickup, each room's newest
+//! message, unread counts, each room's read positions.
 
 use std::collections::HashMap;
 
@@ -12,6 +12,14 @@ use crate::{error::AppError, graphql::loader::AppLoader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ChatRoomById(pub Uuid);
+
+/// The room of an order, if one was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RoomOfOrder(pub Uuid);
+
+/// The room of a pickup, once it has a collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RoomOfPickup(pub Uuid);
 
 /// The newest message of a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +50,44 @@ impl Loader<ChatRoomById> for AppLoader {
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|r| (ChatRoomById(r.id), r)).collect())
+    }
+}
+
+impl Loader<RoomOfOrder> for AppLoader {
+    type Value = chat_rooms::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[RoomOfOrder],
+    ) -> Result<HashMap<RoomOfOrder, Self::Value>, Self::Error> {
+        let rows = chat_rooms::Entity::find()
+            .filter(chat_rooms::Column::OrderId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((RoomOfOrder(r.order_id?), r)))
+            .collect())
+    }
+}
+
+impl Loader<RoomOfPickup> for AppLoader {
+    type Value = chat_rooms::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[RoomOfPickup],
+    ) -> Result<HashMap<RoomOfPickup, Self::Value>, Self::Error> {
+        let rows = chat_rooms::Entity::find()
+            .filter(chat_rooms::Column::PickupId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((RoomOfPickup(r.pickup_id?), r)))
+            .collect())
     }
 }
 

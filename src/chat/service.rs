@@ -1,27 +1,29 @@
-//! Chat rules: who may use a room, sending (with the other side's notification), paging
-//! messages from the newest, read positions and unread counts.
+//! Chat rules: sending (the attachment stored first and removed again if the message is not,
+//! the other side notified), paging messages from the newest, read positions. Rooms and who may
+//! use them are in [`super::rooms`], re-exported here; unread counts in [`super::unread`].
 
 use chrono::{DateTime, Duration, SubsecRound as _, Utc};
-use entity::{
-    chat_messages, chat_reads, chat_rooms, order_status_history::OrderActor, orders, users,
-};
+use entity::{chat_messages, chat_reads, chat_rooms, users};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _,
-    sea_query::{Expr, ExprTrait as _, OnConflict, Query},
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    TransactionTrait as _,
+    sea_query::{Expr, ExprTrait as _, OnConflict},
 };
 use uuid::Uuid;
 
+pub use super::rooms::{
+    RoomAccess, Subject, access, find_room, may_read_attachment, open_room, parties, room_of_order,
+    room_of_pickup, rooms,
+};
 use crate::{
-    auth::Viewer,
     error::{AppError, AppResult},
     jobs::queue,
     notifications::jobs::SendNotification,
     notifications::service as notifications,
-    orders::service as orders_service,
-    paging::{Cursor, Page},
-    vendors::service as vendors,
+    paging::Cursor,
+    storage::{Storage, sniff::FileKind},
 };
 
 /// The longest message body, in characters.
@@ -29,77 +31,9 @@ pub const MAX_BODY_CHARS: usize = 4000;
 /// A user seen within this window counts as online: they get no email for a chat message.
 pub const ONLINE_WINDOW_MINUTES: i64 = 5;
 
-/// A room the viewer may use, its order, and what the viewer is to it.
-#[derive(Debug, Clone)]
-pub struct RoomAccess {
-    pub room: chat_rooms::Model,
-    pub order: orders::Model,
-    pub actor: OrderActor,
-}
-
 fn now() -> DateTime<Utc> {
     // Microseconds, as PostgreSQL keeps them: keyset cursors must match stored values.
     Utc::now().trunc_subsecs(6)
-}
-
-pub async fn find_room(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<chat_rooms::Model> {
-    chat_rooms::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("chat room"))
-}
-
-/// `room_id` if `viewer` is its buyer, its vendor's user or an admin; NOT_FOUND otherwise (a
-/// room of someone else's order does not exist for them).
-pub async fn access(
-    conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    room_id: Uuid,
-) -> AppResult<RoomAccess> {
-    let room = find_room(conn, room_id).await?;
-    let (order, actor) = orders_service::visible(conn, viewer, room.order_id)
-        .await
-        .map_err(|err| match err {
-            AppError::NotFound(_) => AppError::not_found("chat room"),
-            other => other,
-        })?;
-    Ok(RoomAccess { room, order, actor })
-}
-
-/// The room of `order_id`, if one was opened.
-pub async fn room_of_order(
-    conn: &impl ConnectionTrait,
-    order_id: Uuid,
-) -> AppResult<Option<chat_rooms::Model>> {
-    Ok(chat_rooms::Entity::find()
-        .filter(chat_rooms::Column::OrderId.eq(order_id))
-        .one(conn)
-        .await?)
-}
-
-/// The room of an order `viewer` may see (NOT_FOUND otherwise), created if there is none yet.
-/// Two racing calls end with the same room (the order id is unique).
-pub async fn open_room(
-    conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    order_id: Uuid,
-) -> AppResult<chat_rooms::Model> {
-    orders_service::visible(conn, viewer, order_id).await?;
-    if let Some(room) = room_of_order(conn, order_id).await? {
-        return Ok(room);
-    }
-    chat_rooms::Entity::insert(chat_rooms::ActiveModel {
-        id: Set(crate::db::new_id()),
-        order_id: Set(order_id),
-        last_message_at: Set(None),
-        created_at: Set(now()),
-    })
-    .on_conflict_do_nothing_on([chat_rooms::Column::OrderId])
-    .exec_without_returning(conn)
-    .await?;
-    room_of_order(conn, order_id)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("chat room vanished after insert")))
 }
 
 /// The body to store: trimmed, 1–4,000 characters (it may be empty when a file is attached).
@@ -121,12 +55,6 @@ pub fn check_body(body: Option<&str>, has_attachment: bool) -> AppResult<String>
     Ok(body.to_owned())
 }
 
-/// The order's two parties: its buyer and its vendor's user.
-pub async fn parties(conn: &impl ConnectionTrait, order: &orders::Model) -> AppResult<[Uuid; 2]> {
-    let vendor = vendors::find(conn, order.vendor_id).await?;
-    Ok([order.buyer_id, vendor.user_id])
-}
-
 /// What [`store_message`] did.
 #[derive(Debug, Clone)]
 pub struct StoredMessage {
@@ -136,8 +64,54 @@ pub struct StoredMessage {
     pub emails_queued: bool,
 }
 
+/// A file attached to a message: its bytes, already checked to be of an allowed kind.
+#[derive(Debug)]
+pub struct Attachment {
+    pub bytes: Vec<u8>,
+    pub kind: FileKind,
+}
+
+/// Sends a message in its own transaction: the attachment is stored first (under
+/// `chat/{roomId}/`), then the message and the notifications; if the transaction fails, the
+/// file is removed again, so no file outlives a message that was never stored.
+pub async fn send_message(
+    db: &DatabaseConnection,
+    storage: &Storage,
+    access: &RoomAccess,
+    sender: Uuid,
+    body: String,
+    attachment: Option<Attachment>,
+) -> AppResult<StoredMessage> {
+    let id = crate::db::new_id();
+    let key = match attachment {
+        Some(file) => {
+            let key = format!("chat/{}/{id}.{}", access.room.id, file.kind.extension());
+            storage
+                .put(&key, &file.bytes)
+                .await
+                .map_err(AppError::internal)?;
+            Some(key)
+        }
+        None => None,
+    };
+    let stored = async {
+        let txn = db.begin().await?;
+        let stored = store_message(&txn, access, sender, id, body, key.clone()).await?;
+        txn.commit().await?;
+        AppResult::Ok(stored)
+    }
+    .await;
+    if stored.is_err()
+        && let Some(key) = &key
+        && let Err(err) = storage.delete(key).await
+    {
+        tracing::warn!(error = %err, %key, "could not remove an orphaned chat attachment");
+    }
+    stored
+}
+
 /// Stores a message from `sender` (whose own read position moves to it), and notifies the
-/// order's other parties, queueing an email for those not seen lately. Runs in the caller's
+/// room's other party, queueing an email for those not seen lately. Runs in the caller's
 /// transaction; tells whether an email job was queued.
 pub async fn store_message(
     conn: &impl ConnectionTrait,
@@ -174,10 +148,10 @@ pub async fn store_message(
     } else {
         message.body.chars().take(140).collect()
     };
-    let number = &access.order.number;
+    let about = access.subject.label();
     let online_since = Utc::now() - Duration::minutes(ONLINE_WINDOW_MINUTES);
     let mut emails_queued = false;
-    for user in parties(conn, &access.order).await? {
+    for user in parties(conn, &access.subject).await? {
         if user == sender {
             continue;
         }
@@ -185,9 +159,9 @@ pub async fn store_message(
             conn,
             user,
             "CHAT_MESSAGE",
-            &format!("New message about order {number}"),
+            &format!("New message about {about}"),
             &preview,
-            Some(access.order.id),
+            access.subject.order_id(),
         )
         .await?;
         let recently_online = users::Entity::find_by_id(user)
@@ -353,41 +327,4 @@ pub async fn messages_since(
         ));
     }
     Ok(rows)
-}
-
-/// A page of the rooms `viewer` takes part in (admins: every room), newest first, and how
-/// many there are.
-pub async fn rooms(
-    conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    page: &Page<Cursor>,
-) -> AppResult<(Vec<chat_rooms::Model>, i64)> {
-    use chat_rooms::Column as C;
-    let mut filter = Condition::all();
-    if !viewer.is_admin() {
-        let mut mine = Condition::any().add(orders::Column::BuyerId.eq(viewer.user_id));
-        if let Some(vendor) = vendors::of_user(conn, viewer.user_id).await? {
-            mine = mine.add(orders::Column::VendorId.eq(vendor.id));
-        }
-        let visible = Query::select()
-            .column(orders::Column::Id)
-            .from(orders::Entity)
-            .cond_where(mine)
-            .to_owned();
-        filter = filter.add(C::OrderId.in_subquery(visible));
-    }
-    crate::paging::newest_first::<chat_rooms::Entity>(conn, filter, C::CreatedAt, C::Id, page).await
-}
-
-/// Whether `viewer` may read the stored file `key` (`chat/{roomId}/…`): participants of the
-/// room and admins. For `http::media`.
-pub async fn may_read_attachment(conn: &impl ConnectionTrait, viewer: &Viewer, key: &str) -> bool {
-    let Some(room_id) = key
-        .strip_prefix("chat/")
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|id| id.parse::<Uuid>().ok())
-    else {
-        return false;
-    };
-    access(conn, viewer, room_id).await.is_ok()
 }

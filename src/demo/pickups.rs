@@ -1,6 +1,7 @@
 //! The demo's doorstep pickups: Delhi NCR rate cards for the common household materials, and
 //! pickups of demo households in every status (booked into slots, offered, walked on through
-//! the pickups services so holds, settlements, history and notifications are all real).
+//! the pickups services so holds, settlements, history and notifications are all real); every
+//! pickup with a collector has a short exchange in its chat room.
 
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
@@ -10,7 +11,10 @@ use uuid::Uuid;
 
 use super::{Customer, Shop, fund};
 use crate::{
-    AppError, AppState, geo,
+    AppError, AppState,
+    auth::Viewer,
+    chat::service as chat,
+    geo,
     pickups::service::{
         self as pickups,
         booking::{self, BookPickupInput, OfferRules, PickupItemInput},
@@ -168,6 +172,9 @@ pub(super) async fn seed(
         )
         .await
         .map_err(app)?;
+        if slot.is_some() {
+            converse(db, booked.pickup.id, customer.id, shop.user_id, n).await?;
+        }
         walk(
             state,
             booked.pickup.id,
@@ -182,6 +189,58 @@ pub(super) async fn seed(
         made += 1;
     }
     Ok(made)
+}
+
+/// (household, collector): what they say in a pickup's room before the collector comes.
+const PICKUP_CHAT: [(&str, &str); 3] = [
+    (
+        "The bundles are by the gate, ring the bell twice.",
+        "Noted. I bring a calibrated scale, you can watch the reading.",
+    ),
+    (
+        "Can you come after 4? I am out until then.",
+        "Yes, I will message when I am on the way.",
+    ),
+    (
+        "There is also an old cooler, do you take that?",
+        "Yes, I will weigh it as iron and plastic separately.",
+    ),
+];
+
+/// A question from the household and the collector's answer in the pickup's room.
+async fn converse(
+    db: &sea_orm::DatabaseConnection,
+    pickup_id: Uuid,
+    household: Uuid,
+    collector: Uuid,
+    n: usize,
+) -> anyhow::Result<()> {
+    use entity::users::Role;
+    let app = |e: AppError| anyhow::anyhow!("{e}");
+    let Some(room) = chat::room_of_pickup(db, pickup_id).await.map_err(app)? else {
+        return Ok(());
+    };
+    let (question, answer) = PICKUP_CHAT[n % PICKUP_CHAT.len()];
+    let txn = db.begin().await?;
+    for (user_id, role, text) in [
+        (household, Role::Customer, question),
+        (collector, Role::Vendor, answer),
+    ] {
+        let viewer = Viewer { user_id, role };
+        let access = chat::access(&txn, &viewer, room.id).await.map_err(app)?;
+        chat::store_message(
+            &txn,
+            &access,
+            user_id,
+            crate::db::new_id(),
+            text.to_owned(),
+            None,
+        )
+        .await
+        .map_err(app)?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Moves a booked pickup to `target` the way its parties would.

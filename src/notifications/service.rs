@@ -29,6 +29,18 @@ pub async fn notify(
     Ok(model)
 }
 
+/// Stores several notifications with one multi-row insert (what [`notify`] does for one).
+pub async fn notify_all(
+    conn: &impl ConnectionTrait,
+    models: Vec<notifications::Model>,
+) -> AppResult<Vec<notifications::Model>> {
+    insert_all(conn, &models).await?;
+    for model in &models {
+        crate::realtime::live::record_notification(model);
+    }
+    Ok(models)
+}
+
 /// A notification for `user_id`, not stored yet (see [`insert_all`]).
 pub fn new_notification(
     user_id: Uuid,

@@ -1,15 +1,20 @@
-//! Batched pickup lookups: items, weighed lines, history, slots, reviews, rates.
+//! Batched pickup lookups: pickups by id, items, weighed lines, history, slots, reviews, rates.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{
     pickup_items, pickup_lines, pickup_rates, pickup_reviews, pickup_slots, pickup_status_history,
+    pickups,
 };
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter, QueryOrder as _};
 use uuid::Uuid;
 
 use crate::{error::AppError, graphql::loader::AppLoader};
+
+/// A pickup by id (for `ChatRoom.pickup`; the caller already may see it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PickupById(pub Uuid);
 
 /// A pickup's estimated items, in the order booked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,6 +50,22 @@ fn grouped<K: std::hash::Hash + Eq + Copy, V>(
         out.entry(key_of(&row)).or_default().push(row);
     }
     out
+}
+
+impl Loader<PickupById> for AppLoader {
+    type Value = pickups::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[PickupById],
+    ) -> Result<HashMap<PickupById, Self::Value>, Self::Error> {
+        let rows = pickups::Entity::find()
+            .filter(pickups::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|p| (PickupById(p.id), p)).collect())
+    }
 }
 
 impl Loader<PickupItems> for AppLoader {

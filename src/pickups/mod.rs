@@ -14,6 +14,8 @@
 //!   it, exactly once (the hold is settled by a conditional update); cancelling voids it;
 //! - the status changes only through the transition table in [`state`], by conditional
 //!   updates, so of two racing changes exactly one wins;
+//! - a pickup has a chat room (household and collector) exactly when it has a collector: the
+//!   room is opened in the transaction that assigns one;
 //! - the collector's location is kept only as its last point, and only while EN_ROUTE.
 
 pub mod events;

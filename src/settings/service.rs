@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use entity::system_settings;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter as _,
+    sea_query::OnConflict,
+};
 
 use crate::error::{AppError, AppResult};
 
@@ -110,6 +113,23 @@ pub async fn get(conn: &impl ConnectionTrait, setting: Setting) -> AppResult<i64
     Ok(row
         .and_then(|r| setting.parse(&r.value).ok())
         .unwrap_or_else(|| setting.default_value()))
+}
+
+/// The current values of `settings`, in the order asked, read with one query.
+pub async fn get_many<const N: usize>(
+    conn: &impl ConnectionTrait,
+    settings: [Setting; N],
+) -> AppResult<[i64; N]> {
+    let rows = system_settings::Entity::find()
+        .filter(system_settings::Column::Key.is_in(settings.map(Setting::key)))
+        .all(conn)
+        .await?;
+    Ok(settings.map(|setting| {
+        rows.iter()
+            .find(|r| r.key == setting.key())
+            .and_then(|r| setting.parse(&r.value).ok())
+            .unwrap_or_else(|| setting.default_value())
+    }))
 }
 
 /// Every known setting with its current value and when it was last changed.

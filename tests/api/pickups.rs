@@ -108,7 +108,7 @@ pub async fn book(
 }
 
 /// A pickup booked into the yard's slot (ASSIGNED), 10 kg of newspaper.
-async fn booked(app: &TestApp, y: &Yard) -> String {
+pub async fn booked(app: &TestApp, y: &Yard) -> String {
     book(
         app,
         &y.household,
@@ -656,7 +656,7 @@ async fn a_collector_without_the_float_cannot_take_a_booking() {
 }
 
 /// Offers: the nearest covering collectors get a slot-less pickup; the first to accept wins.
-async fn offered(app: &TestApp, y: &Yard) -> String {
+pub async fn offered(app: &TestApp, y: &Yard) -> String {
     let p = book(
         app,
         &y.household,
@@ -673,7 +673,7 @@ async fn offered(app: &TestApp, y: &Yard) -> String {
     p["id"].as_str().unwrap().to_owned()
 }
 
-async fn accept(app: &TestApp, who: &Session, id: &str) -> Gql {
+pub async fn accept(app: &TestApp, who: &Session, id: &str) -> Gql {
     app.gql(
         &format!("mutation($p: ID!) {{ acceptPickup(pickupId: $p) {{ {PICKUP_FIELDS} }} }}"),
         json!({ "p": id }),

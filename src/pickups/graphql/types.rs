@@ -384,6 +384,15 @@ impl Pickup {
             .collect())
     }
 
+    /// The chat room of the household and the collector: created when a collector takes the
+    /// pickup, so null only before one does.
+    async fn chat_room(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::chat::graphql::ChatRoom>> {
+        crate::chat::graphql::room_of_pickup(ctx, self.0.id).await
+    }
+
     /// The household's review of the collector, once given.
     async fn review(&self, ctx: &Context<'_>) -> AppResult<Option<PickupReview>> {
         Ok(ctx

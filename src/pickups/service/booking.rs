@@ -1,7 +1,7 @@
 //! Booking a pickup: the quote at the rates in force (locked on its items), into a vendor's slot
-//! (a booking of the slot taken and the collector's hold placed: ASSIGNED) or offered to the
-//! nearest covering vendors (REQUESTED, see [`super::offers`]). Replaying the idempotency key
-//! with the same input returns the first pickup.
+//! (a booking of the slot taken, the collector's hold placed, the chat room opened: ASSIGNED)
+//! or offered to the nearest covering vendors (REQUESTED, see [`super::offers`]). Replaying the
+//! idempotency key with the same input returns the first pickup.
 
 use std::collections::HashSet;
 
@@ -21,14 +21,15 @@ use uuid::Uuid;
 
 pub use super::offers::OfferRules;
 use super::{
-    common::{line_amount, next_number, record_history, reference, tell},
-    offers::{bps_i32, check_vendor_serves, hold_amount, offer},
+    common::{
+        Notice, line_amount, next_number, open_chat_room, record_history, reference, tell_all,
+    },
+    offers::{check_vendor_serves, commission_and_margin, hold_amount, offer},
     rates, slots,
 };
 use crate::{
     accounts::service as accounts,
     error::{AppError, AppResult},
-    settings::service::{self as settings, Setting},
     vendors::service as vendors_service,
     wallet::escrow,
 };
@@ -249,6 +250,17 @@ async fn book_in(
         id, number, household, &address, location, checked, quote, now,
     );
 
+    let told_household: Notice = (
+        household,
+        "PICKUP_BOOKED".to_owned(),
+        format!("Pickup {} booked", pickup.number),
+        format!(
+            "Your pickup {} is booked, estimated at {}. We will tell you when a collector is on the way.",
+            pickup.number,
+            crate::money::format_inr(quote)
+        ),
+    );
+
     match input.slot_id {
         Some(slot_id) => {
             let slot = slots::find(conn, slot_id)
@@ -256,9 +268,23 @@ async fn book_in(
                 .map_err(|_| AppError::bad_input("slotId", "no such slot"))?;
             let vendor = vendors_service::find(conn, slot.vendor_id).await?;
             check_vendor_serves(&vendor, household, location, "slotId")?;
+            let (bps, margin) = commission_and_margin(conn, &vendor).await?;
+            let told_vendor: Notice = (
+                vendor.user_id,
+                "PICKUP_BOOKED".to_owned(),
+                format!("New pickup {}", pickup.number),
+                format!(
+                    "A household booked pickup {} in your slot at {}, estimated at {}.",
+                    pickup.number,
+                    slot.starts_at.format("%Y-%m-%d %H:%M UTC"),
+                    crate::money::format_inr(quote)
+                ),
+            );
+            // Rows that lock nothing shared come first: the slot's counter and the collector's
+            // wallet, which every booking of that collector needs, stay locked from the moment
+            // they are taken until the commit, so they are taken as late as possible.
+            tell_all(conn, vec![told_vendor, told_household]).await?;
             slots::take(conn, slot.id, now).await?;
-            let bps = vendors_service::commission_bps(conn, &vendor).await?;
-            let margin = settings::get(conn, Setting::PickupHoldMarginBps).await?;
             let hold = escrow::hold(
                 conn,
                 vendor.user_id,
@@ -276,8 +302,9 @@ async fn book_in(
             pickup.vendor_id = Some(vendor.id);
             pickup.slot_id = Some(slot.id);
             pickup.hold_id = Some(hold.id);
-            pickup.commission_bps = Some(bps_i32(bps)?);
+            pickup.commission_bps = Some(bps);
             insert_pickup(conn, &pickup, items).await?;
+            open_chat_room(conn, pickup.id, now).await?;
             record_history(
                 conn,
                 &pickup,
@@ -285,19 +312,6 @@ async fn book_in(
                 PickupActor::Household,
                 Some(household),
                 None,
-            )
-            .await?;
-            tell(
-                conn,
-                vendor.user_id,
-                "PICKUP_BOOKED",
-                &format!("New pickup {}", pickup.number),
-                &format!(
-                    "A household booked pickup {} in your slot at {}, estimated at {}.",
-                    pickup.number,
-                    slot.starts_at.format("%Y-%m-%d %H:%M UTC"),
-                    crate::money::format_inr(quote)
-                ),
             )
             .await?;
         }
@@ -328,20 +342,9 @@ async fn book_in(
             )
             .await?;
             offer(conn, &pickup, &nearest, 1, now, expires).await?;
+            tell_all(conn, vec![told_household]).await?;
         }
     }
-    tell(
-        conn,
-        household,
-        "PICKUP_BOOKED",
-        &format!("Pickup {} booked", pickup.number),
-        &format!(
-            "Your pickup {} is booked, estimated at {}. We will tell you when a collector is on the way.",
-            pickup.number,
-            crate::money::format_inr(quote)
-        ),
-    )
-    .await?;
     Ok(pickup)
 }
 

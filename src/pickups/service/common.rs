@@ -1,9 +1,10 @@
 //! What every pickup rule shares: finding a pickup, its ledger reference, a line's amount, the
-//! status history, telling a party (in the app and by email), the pickup number, and the one call
-//! site of admin actions for the audit log.
+//! status history, telling a party (in the app and by email), the pickup number, the chat room
+//! a pickup gets with its collector, and the one call site of admin actions for the audit log.
 
 use chrono::{DateTime, Datelike as _, SubsecRound as _, Utc};
 use entity::{
+    chat_rooms,
     pickup_status_history::{self, PickupActor},
     pickups::{self, PickupStatus},
 };
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     jobs::queue,
-    notifications::service as notifications,
+    notifications::{jobs::SendNotification, service as notifications},
     vendors::service as vendors,
 };
 
@@ -66,6 +67,9 @@ pub(crate) async fn record_history(
     Ok(())
 }
 
+/// What to tell one party: (user, kind, title, body).
+pub(crate) type Notice = (Uuid, String, String, String);
+
 /// An in-app notification for `user_id`, and its email (sent by the job queue unless it is
 /// read first).
 pub(crate) async fn tell(
@@ -75,14 +79,30 @@ pub(crate) async fn tell(
     title: &str,
     body: &str,
 ) -> AppResult<()> {
-    let notice = notifications::notify(conn, user_id, kind, title, body, None).await?;
-    queue::enqueue(
+    tell_all(
         conn,
-        &crate::notifications::jobs::SendNotification {
-            notification_id: notice.id,
-        },
+        vec![(user_id, kind.to_owned(), title.to_owned(), body.to_owned())],
     )
-    .await?;
+    .await
+}
+
+/// [`tell`] for several parties at once: one multi-row insert of the notifications, one of
+/// their email jobs.
+pub(crate) async fn tell_all(conn: &impl ConnectionTrait, notices: Vec<Notice>) -> AppResult<()> {
+    let models = notices
+        .into_iter()
+        .map(|(user, kind, title, body)| {
+            notifications::new_notification(user, &kind, title, body, None)
+        })
+        .collect();
+    let stored = notifications::notify_all(conn, models).await?;
+    let emails: Vec<SendNotification> = stored
+        .iter()
+        .map(|n| SendNotification {
+            notification_id: n.id,
+        })
+        .collect();
+    queue::enqueue_all(conn, &emails).await?;
     Ok(())
 }
 
@@ -95,6 +115,27 @@ pub(crate) async fn vendor_user(
         Some(id) => Ok(Some(vendors::find(conn, id).await?.user_id)),
         None => Ok(None),
     }
+}
+
+/// Opens the chat room of `pickup_id` for its household and its new collector, in the
+/// transaction that assigns the collector, so a pickup has a room exactly when it has a
+/// collector. (The room is a plain row: the chat domain stands above pickups and owns who may
+/// use it; `chat_rooms.pickup_id` is unique, so a pickup never gets two.)
+pub(crate) async fn open_chat_room(
+    conn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    chat_rooms::Entity::insert(chat_rooms::ActiveModel {
+        id: Set(crate::db::new_id()),
+        order_id: Set(None),
+        pickup_id: Set(Some(pickup_id)),
+        last_message_at: Set(None),
+        created_at: Set(now.trunc_subsecs(6)),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }
 
 #[derive(FromQueryResult)]

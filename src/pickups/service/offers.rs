@@ -1,6 +1,7 @@
 //! Offers of slot-less pickups: the nearest covering vendors get one in rounds; the first to
-//! take it (`acceptPickup`) wins exactly once (a conditional update on the status and the round)
-//! and its hold is placed; a round that runs out goes to the next vendors, or the pickup EXPIRES.
+//! take it (`acceptPickup`) wins exactly once (a conditional update on the status and the round),
+//! its hold is placed and its chat room with the household opened; a round that runs out goes
+//! to the next vendors, or the pickup EXPIRES.
 
 use std::collections::HashSet;
 
@@ -18,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    common::{find, record_history, reference, tell},
+    common::{find, open_chat_room, record_history, reference, tell},
     slots,
 };
 use crate::{
@@ -26,7 +27,6 @@ use crate::{
     geo,
     jobs::queue,
     settings::service::{self as settings, Setting},
-    vendors::service as vendors_service,
     wallet::escrow,
 };
 
@@ -48,6 +48,29 @@ pub(crate) fn bps_i32(bps: i64) -> AppResult<i32> {
     i32::try_from(bps).map_err(|_| {
         AppError::internal(anyhow::anyhow!("commission rate {bps} bps is out of range"))
     })
+}
+
+/// The commission rate a vendor takes a pickup at (its own rate, else the platform's, as
+/// `vendors::service::commission_bps` decides) and the hold margin, read with one query.
+pub(crate) async fn commission_and_margin(
+    conn: &impl ConnectionTrait,
+    vendor: &vendors::Model,
+) -> AppResult<(i32, i64)> {
+    let (bps, margin) = match vendor.commission_bps {
+        Some(bps) => (
+            i64::from(bps),
+            settings::get(conn, Setting::PickupHoldMarginBps).await?,
+        ),
+        None => {
+            let [bps, margin] = settings::get_many(
+                conn,
+                [Setting::CommissionRateBps, Setting::PickupHoldMarginBps],
+            )
+            .await?;
+            (bps, margin)
+        }
+    };
+    Ok((bps_i32(bps)?, margin))
 }
 
 pub(crate) fn check_vendor_serves(
@@ -168,7 +191,7 @@ pub async fn accept_pickup(
         (pickup.address_latitude, pickup.address_longitude),
         "pickupId",
     )?;
-    let bps = bps_i32(vendors_service::commission_bps(conn, vendor).await?)?;
+    let (bps, margin) = commission_and_margin(conn, vendor).await?;
     let now = now.trunc_subsecs(6);
     let taken = pickups::Entity::update_many()
         .col_expr(pickups::Column::Status, Expr::value(PickupStatus::Assigned))
@@ -185,7 +208,6 @@ pub async fn accept_pickup(
             "another collector took this pickup first".into(),
         ));
     }
-    let margin = settings::get(conn, Setting::PickupHoldMarginBps).await?;
     let hold = escrow::hold(
         conn,
         vendor.user_id,
@@ -198,6 +220,7 @@ pub async fn accept_pickup(
         .filter(pickups::Column::Id.eq(pickup.id))
         .exec(conn)
         .await?;
+    open_chat_room(conn, pickup.id, now).await?;
     let pickup = find(conn, pickup.id).await?;
     record_history(
         conn,
