@@ -8,7 +8,10 @@ use entity::{chat_messages, chat_reads, chat_rooms};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
 use uuid::Uuid;
 
-use crate::{error::AppError, graphql::loader::AppLoader};
+use crate::{
+    error::AppError,
+    graphql::loader::{AppLoader, ById},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ChatRoomById(pub Uuid);
@@ -37,19 +40,14 @@ pub struct UnreadCount {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ReadsOfRoom(pub Uuid);
 
-impl Loader<ChatRoomById> for AppLoader {
-    type Value = chat_rooms::Model;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[ChatRoomById],
-    ) -> Result<HashMap<ChatRoomById, Self::Value>, Self::Error> {
-        let rows = chat_rooms::Entity::find()
-            .filter(chat_rooms::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|r| (ChatRoomById(r.id), r)).collect())
+impl ById for ChatRoomById {
+    type Entity = chat_rooms::Entity;
+    const ID: chat_rooms::Column = chat_rooms::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &chat_rooms::Model) -> Self {
+        Self(row.id)
     }
 }
 

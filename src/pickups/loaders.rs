@@ -10,7 +10,10 @@ use entity::{
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter, QueryOrder as _};
 use uuid::Uuid;
 
-use crate::{error::AppError, graphql::loader::AppLoader};
+use crate::{
+    error::AppError,
+    graphql::loader::{AppLoader, ById, grouped},
+};
 
 /// A pickup by id (for `ChatRoom.pickup`; the caller already may see it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,31 +43,14 @@ pub struct ReviewOfPickup(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateById(pub Uuid);
 
-fn grouped<K: std::hash::Hash + Eq + Copy, V>(
-    keys: &[K],
-    rows: Vec<V>,
-    key_of: impl Fn(&V) -> K,
-) -> HashMap<K, Vec<V>> {
-    let mut out: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-    for row in rows {
-        out.entry(key_of(&row)).or_default().push(row);
+impl ById for PickupById {
+    type Entity = pickups::Entity;
+    const ID: pickups::Column = pickups::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
     }
-    out
-}
-
-impl Loader<PickupById> for AppLoader {
-    type Value = pickups::Model;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[PickupById],
-    ) -> Result<HashMap<PickupById, Self::Value>, Self::Error> {
-        let rows = pickups::Entity::find()
-            .filter(pickups::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|p| (PickupById(p.id), p)).collect())
+    fn of(row: &pickups::Model) -> Self {
+        Self(row.id)
     }
 }
 
@@ -120,16 +106,14 @@ impl Loader<PickupHistory> for AppLoader {
     }
 }
 
-impl Loader<SlotById> for AppLoader {
-    type Value = pickup_slots::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[SlotById]) -> Result<HashMap<SlotById, Self::Value>, Self::Error> {
-        let rows = pickup_slots::Entity::find()
-            .filter(pickup_slots::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|s| (SlotById(s.id), s)).collect())
+impl ById for SlotById {
+    type Entity = pickup_slots::Entity;
+    const ID: pickup_slots::Column = pickup_slots::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &pickup_slots::Model) -> Self {
+        Self(row.id)
     }
 }
 
@@ -152,15 +136,13 @@ impl Loader<ReviewOfPickup> for AppLoader {
     }
 }
 
-impl Loader<RateById> for AppLoader {
-    type Value = pickup_rates::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[RateById]) -> Result<HashMap<RateById, Self::Value>, Self::Error> {
-        let rows = pickup_rates::Entity::find()
-            .filter(pickup_rates::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|r| (RateById(r.id), r)).collect())
+impl ById for RateById {
+    type Entity = pickup_rates::Entity;
+    const ID: pickup_rates::Column = pickup_rates::Column::Id;
+    fn id(self) -> Uuid {
+        self.0
+    }
+    fn of(row: &pickup_rates::Model) -> Self {
+        Self(row.id)
     }
 }
