@@ -1097,6 +1097,31 @@ async fn the_photo_of_the_scale_is_stored_and_only_the_parties_may_read_it() {
     assert!(app.state.storage.get(key).await.unwrap().is_some());
 }
 
+#[tokio::test]
+async fn a_weighing_that_fails_leaves_no_photo_behind() {
+    let app = TestApp::new().await;
+    let y = yard(&app).await;
+    let id = booked(&app, &y).await;
+    for status in ["EN_ROUTE", "ARRIVED"] {
+        set_status(&app, &y.shop.owner, &id, status)
+            .await
+            .data("updatePickupStatus");
+    }
+    // A material nobody booked or priced: refused after the photo was read and stored.
+    let res = app
+        .gql_upload(
+            "mutation($p: ID!, $l: [WeighingLineInput!]!, $f: Upload) { recordWeighing(pickupId: $p, lines: $l, photo: $f) { id } }",
+            json!({ "p": id, "l": [{ "categoryId": uuid::Uuid::new_v4(), "weightGrams": 10_000 }], "f": null }),
+            Some(&y.shop.owner.access_token),
+            &[("variables.f", "scale.png", catalog::PNG)],
+        )
+        .await;
+    assert!(!res.errors.is_empty(), "the weighing was refused");
+    let folder = app.state.config.media_dir.join(format!("pickups/{id}"));
+    let left = std::fs::read_dir(&folder).map_or(0, |files| files.count());
+    assert_eq!(left, 0, "files left in {}", folder.display());
+}
+
 // Races with real parallel requests: PostgreSQL only (SQLite has one writer).
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

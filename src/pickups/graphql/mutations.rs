@@ -3,7 +3,6 @@
 
 use async_graphql::{Context, ID, Object, Upload};
 use chrono::{Duration, Utc};
-use entity::pickups::PickupStatus as StatusModel;
 use sea_orm::TransactionTrait as _;
 
 use super::queries::{published, weighing_lines};
@@ -20,7 +19,7 @@ use crate::{
             completion, offers,
             rates::{self, SetRateInput},
             slots::{self, SlotInput as NewSlot},
-            transitions,
+            transitions, weighing,
         },
     },
     storage::sniff::IMAGES,
@@ -231,38 +230,23 @@ impl PickupsMutation {
         photo: Option<Upload>,
     ) -> AppResult<Pickup> {
         let lines = weighing_lines(&lines)?;
-        move_pickup!(ctx, &pickup_id, |txn, pickup, access, viewer, now| {
-            let photo_key = match &photo {
-                Some(upload)
-                    if access == Access::Vendor && pickup.status == StatusModel::Arrived =>
-                {
-                    let (bytes, kind) = read_upload(ctx, "photo", upload, IMAGES)?;
-                    let key = format!(
-                        "pickups/{}/scale-{}.{}",
-                        pickup.id,
-                        crate::db::new_id(),
-                        kind.extension()
-                    );
-                    ctx.state()
-                        .storage
-                        .put(&key, &bytes)
-                        .await
-                        .map_err(AppError::internal)?;
-                    Some(key)
-                }
-                _ => None,
-            };
-            transitions::record_weighing(
-                &txn,
-                &pickup,
-                &lines,
-                photo_key,
-                actor_of(access),
-                viewer.user_id,
-                now,
-            )
-            .await?
-        })
+        let viewer = ctx.viewer()?;
+        let id = parse_id("pickupId", &pickup_id)?;
+        let state = ctx.state();
+        let read_photo = photo
+            .as_ref()
+            .map(|upload| move || read_upload(ctx, "photo", upload, IMAGES));
+        let weighed = weighing::weigh(
+            &state.db,
+            &state.storage,
+            &viewer,
+            id,
+            &lines,
+            read_photo,
+            Utc::now(),
+        )
+        .await?;
+        Ok(published(state, weighed).await)
     }
 
     /// Collector, WEIGHED: completes the pickup with the household's handover code, paying the

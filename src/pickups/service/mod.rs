@@ -15,6 +15,7 @@ pub mod rates;
 pub mod settlement;
 pub mod slots;
 pub mod transitions;
+pub mod weighing;
 
 pub use access::{Access, access_for, actor_of, may_read_photo, visible};
 pub use common::{find, line_amount, reference};
