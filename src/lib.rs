@@ -51,6 +51,7 @@ pub mod geo;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod loader;
 pub mod mail;
 pub mod money;
 pub mod notifications;

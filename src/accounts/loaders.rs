@@ -3,7 +3,7 @@
 use entity::users;
 use uuid::Uuid;
 
-use crate::graphql::loader::ById;
+use crate::loader::ById;
 
 /// A user by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

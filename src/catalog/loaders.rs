@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     error::AppError,
-    graphql::loader::{AppLoader, ById, grouped},
+    loader::{AppLoader, ById, grouped},
 };
 
 /// A category by id.

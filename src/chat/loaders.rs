@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     error::AppError,
-    graphql::loader::{AppLoader, ById},
+    loader::{AppLoader, ById},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

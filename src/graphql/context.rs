@@ -12,7 +12,7 @@ use std::sync::{
 
 use async_graphql::Context;
 
-use super::loader::RequestLoader;
+use crate::loader::RequestLoader;
 use crate::{
     AppState,
     auth::{Auth, Viewer},

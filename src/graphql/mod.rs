@@ -1,7 +1,6 @@
 //! GraphQL: the plumbing every domain's resolvers use (context accessors, error codes, ids,
-//! scalars, Relay helpers, limits and the checks every transport applies, the executor, uploads,
-//! the DataLoader) and, on top, the
-//! schema assembled from every domain's roots ([`schema`]). This file only names the parts:
+//! scalars, Relay helpers, limits and the checks every transport applies, the executor, uploads)
+//! and, on top, the schema assembled from every domain's roots ([`schema`]). This file only names the parts:
 //! the plumbing stands below the resolvers and [`schema`] above them, so nothing loops.
 
 pub mod admission;
@@ -12,7 +11,6 @@ pub mod executor;
 pub mod extensions;
 pub mod ids;
 pub mod limits;
-pub mod loader;
 pub mod metrics;
 pub mod relay;
 pub mod scalars;

@@ -4,7 +4,8 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{admission, executor, extensions, limits, loader};
+use super::{admission, executor, extensions, limits};
+use crate::loader;
 
 use crate::{
     AppState, accounts, audit, auth, catalog, chat, jobs, notifications, orders, payouts, pickups,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::AppError,
-    graphql::loader::{AppLoader, ById, grouped},
+    loader::{AppLoader, ById, grouped},
 };
 
 /// A pickup by id (for `ChatRoom.pickup`; the caller already may see it).

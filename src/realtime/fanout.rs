@@ -42,8 +42,8 @@ use crate::{
         context::NeutralPass,
         engine::SharedEngine,
         errors::{annotate, response_for},
-        loader::{RequestLoader, new_loader},
     },
+    loader::{RequestLoader, new_loader},
 };
 
 /// Open subscriptions in this process (a gauge for `/metrics`).

@@ -3,7 +3,7 @@
 use entity::vendors;
 use uuid::Uuid;
 
-use crate::graphql::loader::ById;
+use crate::loader::ById;
 
 /// A vendor by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,4 +1,5 @@
-//! The per-request DataLoader. Each domain implements `Loader<ItsKey>` for [`AppLoader`] in its
+//! The per-request DataLoader, below every domain and the GraphQL layer alike (batched lookups
+//! by typed keys over the database; nothing in it knows GraphQL). Each domain implements `Loader<ItsKey>` for [`AppLoader`] in its
 //! own `loaders.rs`, with typed keys (`CategoryChildren(Uuid)`), so one loader batches every kind
 //! of lookup of a request. Loaders never authorize: the parent field already did.
 //!
