@@ -12,12 +12,14 @@ use super::assets;
 use crate::error::AppError;
 
 /// The sections, in the navigation's order: (path, label).
-pub const SECTIONS: [(&str, &str); 10] = [
+pub const SECTIONS: [(&str, &str); 12] = [
     ("/admin", "Dashboard"),
     ("/admin/users", "Users"),
     ("/admin/vendors", "Vendors"),
     ("/admin/products", "Products"),
     ("/admin/orders", "Orders"),
+    ("/admin/pickups", "Pickups"),
+    ("/admin/rates", "Rate cards"),
     ("/admin/payouts", "Payouts"),
     ("/admin/ledger", "Ledger"),
     ("/admin/jobs", "Jobs"),
