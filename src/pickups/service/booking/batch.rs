@@ -20,7 +20,7 @@ use sea_orm::{
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{
+use super::rules::{
     Booked, Checked, collector_notice, collector_short, household_notice, items_of, key_reused,
     new_pickup, no_such_address, no_such_slot, priced_items, slot_full,
 };

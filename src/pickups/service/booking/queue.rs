@@ -22,11 +22,11 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::{
-    BookPickupInput, Booked, OfferRules,
     batch::{Reply, Request, run_batch},
-    check_input,
+    rules::{BookPickupInput, Booked, check_input},
     single::book_checked,
 };
+use crate::pickups::service::offers::OfferRules;
 use crate::{
     batching::BatchQueues,
     error::{AppError, AppResult},

@@ -11,17 +11,16 @@ use entity::{
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait as _, TransactionTrait as _};
 use uuid::Uuid;
 
-use super::{
-    BookPickupInput, Booked, Checked, OfferRules, by_key, check_input, collector_notice,
-    collector_short, household_notice, items_of, new_pickup, no_such_address, no_such_slot,
-    priced_items,
+use super::rules::{
+    BookPickupInput, Booked, Checked, by_key, check_input, collector_notice, collector_short,
+    household_notice, items_of, new_pickup, no_such_address, no_such_slot, priced_items,
 };
 use crate::{
     accounts::service as accounts,
     error::{AppError, AppResult},
     pickups::service::{
         common::{next_number, open_chat_room, record_history, reference, tell_all},
-        offers::{check_vendor_serves, commission_and_margin, hold_amount, offer},
+        offers::{OfferRules, check_vendor_serves, commission_and_margin, hold_amount, offer},
         rates, slots,
     },
     vendors::service as vendors_service,
