@@ -32,6 +32,7 @@ mod order_batch;
 mod orders;
 mod payments;
 mod payouts;
+mod payouts_households;
 mod payouts_razorpayx;
 mod pickup_chat;
 mod pickups;
