@@ -7,7 +7,8 @@ use tokio::sync::Notify;
 
 use crate::{
     auth::jwt::JwtKeys, catalog::cache::CatalogCache, config::Config, db, mail::Mailer,
-    orders::service::queue::PlacementQueue, pubsub::PubSub, storage::Storage,
+    orders::service::queue::PlacementQueue, pickups::service::booking::BookingQueue,
+    pubsub::PubSub, storage::Storage,
 };
 
 /// Cheap to clone: every field is a handle.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Group commit of `createOrder`: concurrent placements share transactions.
     pub placements: PlacementQueue,
+    /// Group commit of `bookPickup` into slots: concurrent bookings share transactions.
+    pub bookings: BookingQueue,
     /// Wakes this process's job worker when a request has just enqueued work.
     pub jobs_wakeup: Arc<Notify>,
     /// Access tokens cut off before they expire (deactivated users, changed roles).
@@ -59,6 +62,7 @@ impl AppState {
         Ok(Self {
             revocations,
             placements: PlacementQueue::new(db.clone()),
+            bookings: BookingQueue::new(db.clone()),
             db,
             pubsub,
             mailer,

@@ -148,6 +148,14 @@ async fn worker<K, R>(
     }
 }
 
+/// The distinct `items`, sorted: the keys a batch reads or locks once (in that order).
+pub fn distinct<T: Eq + Hash + Ord + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<T> = items.filter(|item| seen.insert(item.clone())).collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 pub mod bulk;
 pub mod checkpoint;
+pub mod numbers;
 
 use std::time::Duration;
 

@@ -34,6 +34,7 @@ mod payments;
 mod payouts;
 mod payouts_households;
 mod payouts_razorpayx;
+mod pickup_batch;
 mod pickup_chat;
 mod pickups;
 mod playground;

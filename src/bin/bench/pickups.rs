@@ -1,7 +1,7 @@
 //! The `pickups` scenario: doorstep pickups booked and completed per second on PostgreSQL, 64
-//! concurrent callers through the pickups services (the functions the GraphQL resolvers call,
-//! each in its own transaction): `bookPickup` into slots of 100 approved collectors (quote at the
-//! locked rate, the slot's conditional counter, the collector's escrow hold), then
+//! concurrent callers through what the GraphQL resolvers call: `bookPickup` through the group
+//! commit of slot bookings (`BookingQueue`) into slots of 100 approved collectors (quote at the
+//! locked rate, the slot's counter, the collector's escrow hold), then
 //! `completePickup` of weighed pickups (handover code, settlement: household, commission,
 //! release). Next to `pgbench -N` on the same server as the physical reference; then the ledger
 //! invariant check.
@@ -76,7 +76,7 @@ pub async fn run(admin_url: &str) -> anyhow::Result<()> {
         100.0 * rate / pgbench_tps
     );
     record::row(
-        "`bookPickup` into slots of 100 collectors, 64 callers (quote, slot counter, escrow hold)",
+        "`bookPickup` into slots of 100 collectors, 64 callers, group commit (quote, slot counter, escrow hold)",
         bookings.summary("bookings/s"),
         format!(
             "`pgbench -N` {pgbench_tps:.0} TPS → **{:.0}%**",
@@ -248,9 +248,11 @@ async fn book(
         minutes: 15,
         vendors: 10,
     };
+    // What `bookPickup` with a slot goes through: the group commit of slot bookings.
+    let queue = booking::BookingQueue::new(db.clone());
     let tasks: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
-            let (db, yard) = (db.clone(), yard.clone());
+            let (queue, yard) = (queue.clone(), yard.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut booked = Vec::new();
@@ -260,23 +262,22 @@ async fn book(
                     let (_, vendor_user, slots) = &yard.vendors[v];
                     let slot = slots[rand::rng().random_range(0..slots.len())];
                     let began = Instant::now();
-                    let result = booking::book_pickup(
-                        &db,
-                        household,
-                        BookPickupInput {
-                            address_id: address,
-                            slot_id: Some(slot),
-                            items: vec![PickupItemInput {
-                                category_id: yard.material,
-                                estimated_kg: 10.0,
-                            }],
-                            note: None,
-                            idempotency_key: Uuid::new_v4().to_string(),
-                        },
-                        rules,
-                        Utc::now(),
-                    )
-                    .await;
+                    let result = queue
+                        .book(
+                            household,
+                            BookPickupInput {
+                                address_id: address,
+                                slot_id: Some(slot),
+                                items: vec![PickupItemInput {
+                                    category_id: yard.material,
+                                    estimated_kg: 10.0,
+                                }],
+                                note: None,
+                                idempotency_key: Uuid::new_v4().to_string(),
+                            },
+                            rules,
+                        )
+                        .await;
                     match result {
                         Ok(b) => {
                             latencies.push(began.elapsed());

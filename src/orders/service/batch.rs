@@ -2,7 +2,7 @@
 //! locked once, every order decided in memory in arrival order by [`super::rules`], the
 //! accepted ones written with one stock update, one balance update and multi-row inserts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{SubsecRound as _, Utc};
 use entity::{
@@ -11,8 +11,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait as _,
-    FromQueryResult, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
-    TransactionTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, TransactionTrait as _,
 };
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -22,8 +21,12 @@ use super::rules::{
     hold_reference, key_reused, new_order, no_such_address, order_lines, order_number,
     placed_email, placed_notice, sold_out,
 };
-use crate::db::bulk::{Move, add_by_id};
+use crate::db::{
+    bulk::{Move, add_by_id},
+    numbers::{self, Counter},
+};
 use crate::{
+    batching::distinct,
     error::{AppError, AppResult},
     jobs::queue,
     notifications::service as notices,
@@ -65,11 +68,6 @@ pub(super) struct Candidate<'a> {
     pub(super) vendor: &'a vendors::Model,
     pub(super) subtotal: i64,
     pub(super) bps: i64,
-}
-
-#[derive(FromQueryResult)]
-pub(super) struct Next {
-    value: i64,
 }
 
 /// One transaction for the whole batch: an answer per request, or one error for all of them
@@ -273,7 +271,7 @@ pub(super) async fn run_batch(
     let now = Utc::now().trunc_subsecs(6);
     if !accepted.is_empty() {
         take_stock(&txn, &found_products, &stock, now).await?;
-        let numbers = next_order_numbers(&txn, accepted.len()).await?;
+        let numbers = numbers::next_many(&txn, Counter::Orders, accepted.len()).await?;
         let order_ids: Vec<Uuid> = accepted.iter().map(|_| crate::db::new_id()).collect();
         let holds = escrow::hold_locked(
             &txn,
@@ -391,15 +389,6 @@ pub(super) async fn run_batch(
         .collect()
 }
 
-pub(super) fn distinct<T: Eq + std::hash::Hash + Ord + Clone>(
-    items: impl Iterator<Item = T>,
-) -> Vec<T> {
-    let mut seen = HashSet::new();
-    let mut out: Vec<T> = items.filter(|item| seen.insert(item.clone())).collect();
-    out.sort();
-    out
-}
-
 /// Sets every product whose stock the batch took to what is left, in ONE statement, checked
 /// row by row against the stock it must leave (the rows are locked, so it always matches; if
 /// not, the batch fails and writes nothing).
@@ -430,48 +419,4 @@ pub(super) async fn take_stock(
         "products",
     )
     .await
-}
-
-/// `n` new order numbers, ascending: from the sequence on PostgreSQL; on SQLite, the counter
-/// row bumped once by `n` (one writer: the numbers in between are this batch's).
-pub(super) async fn next_order_numbers(
-    conn: &impl ConnectionTrait,
-    n: usize,
-) -> AppResult<Vec<i64>> {
-    let backend = conn.get_database_backend();
-    let count = i64::try_from(n).map_err(AppError::internal)?;
-    let mut numbers: Vec<i64> = match backend {
-        DbBackend::Postgres => Next::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            "SELECT nextval('order_number_seq') AS value FROM generate_series(1, $1)",
-            [count.into()],
-        ))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|row| row.value)
-        .collect(),
-        _ => {
-            let last = Next::find_by_statement(Statement::from_sql_and_values(
-                backend,
-                "UPDATE counters SET value = value + ?1 WHERE name = 'order_number' RETURNING value",
-                [count.into()],
-            ))
-            .one(conn)
-            .await?
-            .map(|row| row.value)
-            .ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("the order-number counter is missing"))
-            })?;
-            (last - count + 1..=last).collect()
-        }
-    };
-    numbers.sort_unstable();
-    if numbers.len() != n {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "asked for {n} order numbers, got {}",
-            numbers.len()
-        )));
-    }
-    Ok(numbers)
 }

@@ -11,8 +11,8 @@ use entity::{
     products,
 };
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, Statement, TransactionTrait as _,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _},
 };
 use uuid::Uuid;
@@ -26,6 +26,7 @@ use super::transitions::record_history;
 use crate::{
     accounts::service as accounts,
     catalog::products as catalog,
+    db::numbers::{self, Counter},
     error::{AppError, AppResult},
     jobs::queue,
     notifications::service as notifications,
@@ -136,7 +137,7 @@ pub(super) async fn place_in(
     }
     let order_id = crate::db::new_id();
     let hold = escrow::hold(conn, buyer, subtotal, &hold_reference(order_id)).await?;
-    let number = order_number(now, next_order_number(conn).await?);
+    let number = order_number(now, numbers::next(conn, Counter::Orders).await?);
 
     let order = new_order(NewOrder {
         id: order_id,
@@ -199,24 +200,4 @@ pub(super) async fn take_stock(
         return Err(sold_out(product, left));
     }
     Ok(())
-}
-
-#[derive(FromQueryResult)]
-pub(super) struct Next {
-    value: i64,
-}
-
-/// The next order number: a sequence on PostgreSQL (no lock held until commit); on SQLite, a
-/// counter row bumped in the placing transaction (SQLite has one writer anyway).
-pub(super) async fn next_order_number(conn: &impl ConnectionTrait) -> AppResult<i64> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT nextval('order_number_seq') AS value",
-        _ => "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value",
-    };
-    Next::find_by_statement(Statement::from_string(backend, sql))
-        .one(conn)
-        .await?
-        .map(|n| n.value)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the order-number counter is missing")))
 }

@@ -15,7 +15,7 @@ use crate::{
         jobs::handlers::offer_rules,
         service::{
             self, Access, actor_of,
-            booking::{self, BookPickupInput as BookInput, PickupItemInput as ItemInput},
+            booking::{BookPickupInput as BookInput, PickupItemInput as ItemInput},
             completion, offers,
             rates::{self, SetRateInput},
             slots::{self, SlotInput as NewSlot},
@@ -125,24 +125,24 @@ impl PickupsMutation {
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let booked = booking::book_pickup(
-            &state.db,
-            viewer.user_id,
-            BookInput {
-                address_id: parse_id("addressId", &input.address_id)?,
-                slot_id: input
-                    .slot_id
-                    .as_ref()
-                    .map(|s| parse_id("slotId", s))
-                    .transpose()?,
-                items,
-                note: input.note,
-                idempotency_key: input.idempotency_key,
-            },
-            offer_rules(state),
-            Utc::now(),
-        )
-        .await?;
+        let booked = state
+            .bookings
+            .book(
+                viewer.user_id,
+                BookInput {
+                    address_id: parse_id("addressId", &input.address_id)?,
+                    slot_id: input
+                        .slot_id
+                        .as_ref()
+                        .map(|s| parse_id("slotId", s))
+                        .transpose()?,
+                    items,
+                    note: input.note,
+                    idempotency_key: input.idempotency_key,
+                },
+                offer_rules(state),
+            )
+            .await?;
         if booked.created {
             return Ok(published(state, booked.pickup).await);
         }

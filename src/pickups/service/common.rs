@@ -8,12 +8,11 @@ use entity::{
     pickup_status_history::{self, PickupActor},
     pickups::{self, PickupStatus},
 };
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait as _, FromQueryResult, Statement,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _};
 use uuid::Uuid;
 
 use crate::{
+    db::numbers::{self, Counter},
     error::{AppError, AppResult},
     jobs::queue,
     notifications::{jobs::SendNotification, service as notifications},
@@ -52,7 +51,21 @@ pub(crate) async fn record_history(
     actor_id: Option<Uuid>,
     note: Option<String>,
 ) -> AppResult<()> {
-    pickup_status_history::Entity::insert(pickup_status_history::ActiveModel {
+    pickup_status_history::Entity::insert(history_row(pickup, from, actor, actor_id, note))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// The history row of `pickup` having reached its status, not stored yet.
+pub(crate) fn history_row(
+    pickup: &pickups::Model,
+    from: Option<PickupStatus>,
+    actor: PickupActor,
+    actor_id: Option<Uuid>,
+    note: Option<String>,
+) -> pickup_status_history::ActiveModel {
+    pickup_status_history::ActiveModel {
         id: Set(crate::db::new_id()),
         pickup_id: Set(pickup.id),
         from_status: Set(from),
@@ -61,10 +74,7 @@ pub(crate) async fn record_history(
         actor: Set(actor),
         actor_id: Set(actor_id),
         created_at: Set(Utc::now().trunc_subsecs(6)),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    }
 }
 
 /// What to tell one party: (user, kind, title, body).
@@ -126,42 +136,37 @@ pub(crate) async fn open_chat_room(
     pickup_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    chat_rooms::Entity::insert(chat_rooms::ActiveModel {
+    chat_rooms::Entity::insert(chat_room_row(pickup_id, now))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// The chat room row of `pickup_id` (see [`open_chat_room`]), not stored yet.
+pub(crate) fn chat_room_row(pickup_id: Uuid, now: DateTime<Utc>) -> chat_rooms::ActiveModel {
+    chat_rooms::ActiveModel {
         id: Set(crate::db::new_id()),
         order_id: Set(None),
         pickup_id: Set(Some(pickup_id)),
         last_message_at: Set(None),
         created_at: Set(now.trunc_subsecs(6)),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    }
 }
 
-#[derive(FromQueryResult)]
-struct Next {
-    value: i64,
+/// The pickup number of the `n`th pickup booked in `now`'s year.
+pub(crate) fn pickup_number(now: DateTime<Utc>, n: i64) -> String {
+    format!("PK-{}-{n:06}", now.year())
 }
 
-/// The next pickup number: a sequence on PostgreSQL; on SQLite (one writer) a counter row
-/// bumped in the booking transaction.
+/// The next pickup number.
 pub(crate) async fn next_number(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT nextval('pickup_number_seq') AS value",
-        _ => "UPDATE counters SET value = value + 1 WHERE name = 'pickup_number' RETURNING value",
-    };
-    let n = Next::find_by_statement(Statement::from_string(backend, sql))
-        .one(conn)
-        .await?
-        .map(|n| n.value)
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("the pickup-number counter is missing"))
-        })?;
-    Ok(format!("PK-{}-{n:06}", now.year()))
+    Ok(pickup_number(
+        now,
+        numbers::next(conn, Counter::Pickups).await?,
+    ))
 }
 
 /// Records an admin action on pickups (`setRate`, `resolvePickupDispute`) in the audit log,
