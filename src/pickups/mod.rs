@@ -18,6 +18,7 @@
 //!   room is opened in the transaction that assigns one;
 //! - the collector's location is kept only as its last point, and only while EN_ROUTE.
 
+pub mod admin;
 pub mod events;
 pub mod graphql;
 pub mod jobs;

@@ -1,7 +1,7 @@
 //! The operators' console in a real browser (headless Chromium through chromedriver, the
 //! playground test's helpers): an admin signs in, approves a vendor's KYC, refunds an order,
-//! retries a dead job and deactivates a user, each step checked on the page and in the
-//! database. Screenshots go to `target/tmp/admin-*.png`, and with `UPDATE_SCREENSHOT=1` also to
+//! retries a dead job, deactivates a user and opens a disputed pickup from the pickups list,
+//! each step checked on the page and in the database. Screenshots go to `target/tmp/admin-*.png`, and with `UPDATE_SCREENSHOT=1` also to
 //! `docs/img/admin-*.png` (the README's pictures).
 
 use std::time::Duration;
@@ -80,6 +80,7 @@ struct Seen {
     retried: String,
     deactivated: String,
     audit: String,
+    pickup: String,
 }
 
 async fn operate(
@@ -87,6 +88,7 @@ async fn operate(
     server: &Server,
     app: &TestApp,
     fx: &Fixture,
+    pickup_number: &str,
 ) -> anyhow::Result<Seen> {
     let mut seen = Seen::default();
     let db = &app.state.db;
@@ -175,6 +177,26 @@ async fn operate(
     seen.audit = browser.find(Locator::Css("main")).await?.text().await?;
     screenshot(browser, "audit").await?;
 
+    // A disputed pickup, from the list filtered to disputes.
+    browser
+        .goto(&server.url("/admin/pickups?status=DISPUTED"))
+        .await?;
+    browser
+        .find(Locator::LinkText(pickup_number))
+        .await
+        .or(Err(anyhow::anyhow!("the pickup is not in the list")))?
+        .click()
+        .await?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Settle the pickup']",
+        ))
+        .await?;
+    seen.pickup = heading(browser).await?;
+    screenshot(browser, "pickup").await?;
+
     // The same console on a phone's width.
     browser.set_window_size(390, 844).await?;
     browser.goto(&server.url("/admin/orders")).await?;
@@ -191,11 +213,19 @@ async fn an_admin_runs_the_marketplace_from_the_console_in_a_real_browser() {
     kabaadwala::reports::service::generate(&app.state.db, chrono::Utc::now().date_naive())
         .await
         .unwrap();
+    let yard = crate::pickups::yard(&app).await;
+    let pickup = crate::admin_pickups::disputed(&app, &yard).await;
+    let pickup_number = entity::pickups::Entity::find_by_id(pickup.parse::<Uuid>().unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .number;
     let server = start(&app).await;
     let driver = chromedriver().await;
     let browser = browser(&driver).await;
 
-    let seen = operate(&browser, &server, &app, &fx).await;
+    let seen = operate(&browser, &server, &app, &fx, &pickup_number).await;
     // Closed before any assertion can fail, so no Chromium outlives the test.
     let _ = browser.close().await;
     let seen = seen.unwrap();
@@ -206,6 +236,7 @@ async fn an_admin_runs_the_marketplace_from_the_console_in_a_real_browser() {
     assert_eq!(seen.refunded, "Refunded: the hold is voided.");
     assert_eq!(seen.retried, "Queued again, due now.");
     assert_eq!(seen.deactivated, "Deactivated: signed out everywhere.");
+    assert_eq!(seen.pickup, format!("Pickup {pickup_number}"));
     for action in [
         "vendor.kyc_approve",
         "order.refund",

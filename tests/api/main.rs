@@ -10,6 +10,7 @@ mod addresses;
 mod admin_browser;
 mod admin_console;
 mod admin_graphql;
+mod admin_pickups;
 mod admission;
 mod auth;
 mod authz_walk;

@@ -31,6 +31,7 @@ fn subject_link(entry: &audit_log::Model) -> Markup {
         "vendor" => Some("vendors"),
         "product" => Some("products"),
         "order" => Some("orders"),
+        "pickup" => Some("pickups"),
         "payout" => Some("payouts"),
         "job" if entry.subject_id.contains('-') => Some("jobs"),
         _ => None,

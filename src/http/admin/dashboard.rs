@@ -1,6 +1,6 @@
 //! The dashboard: today's and yesterday's figures (computed live), the queues waiting for an
-//! operator, a 30-day chart of orders and GMV from the stored daily reports (server-rendered
-//! SVG, no script), and the job queue's health.
+//! operator (KYC reviews, payouts, disputed pickups), a 30-day chart of orders and GMV from the
+//! stored daily reports (server-rendered SVG, no script), and the job queue's health.
 
 use std::fmt::Write as _;
 
@@ -24,6 +24,7 @@ use super::{
 use crate::{
     http::HttpState,
     jobs::control::{self, status_name},
+    pickups,
     reports::service::{self as reports, DailyFigures},
 };
 
@@ -109,6 +110,7 @@ pub async fn page(
         .filter(payouts::Column::Status.eq(PayoutStatus::Requested))
         .count(db)
         .await?;
+    let disputed = pickups::admin::count_disputed(db).await?;
     let jobs = control::stats(db, Utc::now()).await?;
     let first = today - Duration::days(29);
     let stored = daily_reports::Entity::find()
@@ -145,6 +147,7 @@ pub async fn page(
         div.cards {
             a.card href="/admin/vendors?kyc=SUBMITTED" { small { "KYC reviews" } b { (kyc_waiting) } }
             a.card href="/admin/payouts?status=REQUESTED" { small { "Payouts to approve" } b { (payouts_waiting) } }
+            a.card href="/admin/pickups?status=DISPUTED" { small { "Disputed pickups" } b { (disputed) } }
         }
         h2 { "Last 30 days" }
         (view::svg(chart(&days)))

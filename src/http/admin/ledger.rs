@@ -199,33 +199,6 @@ pub struct AdjustForm {
     key: String,
 }
 
-/// Rupees as typed (`150`, `-20.50`) in paise.
-fn parse_rupees(text: &str) -> Result<i64, AppError> {
-    let bad = || AppError::bad_input("amount", "give an amount in rupees, like 150 or -20.50");
-    let text = text.trim().replace(',', "");
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest.to_owned()),
-        None => (false, text),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
-    if whole.is_empty()
-        || fraction.len() > 2
-        || !whole
-            .chars()
-            .chain(fraction.chars())
-            .all(|c| c.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
-    let paise = whole
-        .checked_mul(100)
-        .and_then(|p| p.checked_add(fraction))
-        .ok_or_else(bad)?;
-    Ok(if negative { -paise } else { paise })
-}
-
 /// `POST /admin/users/{id}/adjust`: the same function as `adjustWallet`.
 pub async fn adjust(
     admin: Admin,
@@ -240,7 +213,7 @@ pub async fn adjust(
     } else {
         form.key.clone()
     };
-    let result = match parse_rupees(&form.amount) {
+    let result = match view::parse_rupees("amount", &form.amount) {
         Ok(amount) => {
             wallet::admin::adjust_wallet(&http.app, admin.viewer(), id, amount, &form.reason, &key)
                 .await
@@ -252,19 +225,4 @@ pub async fn adjust(
         &format!("/admin/users/{id}"),
         "Wallet adjusted.",
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_rupees;
-
-    #[test]
-    fn rupees_as_typed_become_paise() {
-        assert_eq!(parse_rupees("150").ok(), Some(15_000));
-        assert_eq!(parse_rupees("-20.5").ok(), Some(-2_050));
-        assert_eq!(parse_rupees("1,000.05").ok(), Some(100_005));
-        assert!(parse_rupees("1.234").is_err());
-        assert!(parse_rupees("abc").is_err());
-        assert!(parse_rupees("").is_err());
-    }
 }

@@ -9,7 +9,7 @@
 //! - [`login`]: sign-in (password, then the emailed code when two-factor is on) and sign-out.
 //! - [`view`]: the page frame and view helpers; [`assets`]: the stylesheet and htmx.
 //! - one module per section: [`dashboard`], [`users`], [`vendors`], [`products`], [`orders`],
-//!   [`payouts`], [`ledger`], [`jobs`], [`settings`], [`audit`].
+//!   [`pickups`], [`rates`], [`payouts`], [`ledger`], [`jobs`], [`settings`], [`audit`].
 
 mod assets;
 mod audit;
@@ -19,7 +19,9 @@ mod ledger;
 mod login;
 mod orders;
 mod payouts;
+mod pickups;
 mod products;
+mod rates;
 mod session;
 mod settings;
 mod users;
@@ -71,6 +73,11 @@ pub fn router(config: &Config) -> Router<HttpState> {
         .route("/admin/orders", get(orders::list))
         .route("/admin/orders/{id}", get(orders::detail))
         .route("/admin/orders/{id}/refund", post(orders::refund))
+        .route("/admin/pickups", get(pickups::list))
+        .route("/admin/pickups/{id}", get(pickups::detail))
+        .route("/admin/pickups/{id}/resolve", post(pickups::resolve))
+        .route("/admin/pickups/{id}/photo", get(pickups::photo))
+        .route("/admin/rates", get(rates::page).post(rates::set))
         .route("/admin/payouts", get(payouts::list))
         .route("/admin/payouts/{id}", get(payouts::detail))
         .route("/admin/payouts/{id}/approve", post(payouts::approve))

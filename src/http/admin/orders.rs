@@ -50,10 +50,6 @@ pub struct ListQuery {
     flash: FlashFields,
 }
 
-fn parse_status(text: &str) -> Option<OrderStatus> {
-    STATUSES.into_iter().find(|s| status_name(*s) == text)
-}
-
 /// `GET /admin/orders`.
 pub async fn list(
     admin: Admin,
@@ -65,16 +61,13 @@ pub async fn list(
         number: Some(query.number.clone()),
         buyer: Some(query.buyer.clone()),
         vendor: Some(query.vendor.clone()),
-        status: parse_status(&query.status),
+        status: view::by_name(&STATUSES, status_name, &query.status),
         from: view::day_start(Some(&query.from))?,
         to: view::day_start(Some(&query.to))?.map(|t| t + chrono::Duration::days(1)),
     };
     let (rows, total) = orders::admin::search_orders(&http.app.db, &search, &page).await?;
     let (rows, next) = view::split_page(rows, page.limit, |o| view::at_id(o.created_at, o.id));
-    let statuses: Vec<(&str, &str)> = STATUSES
-        .iter()
-        .map(|s| (status_name(*s), status_name(*s)))
-        .collect();
+    let statuses = view::name_options(&STATUSES, status_name);
     let body = html! {
         form.filters method="get" action="/admin/orders" {
             label { "Number" input type="search" name="number" value=(query.number); }
@@ -85,9 +78,9 @@ pub async fn list(
             label { "To" input type="date" name="to" value=(query.to); }
             button type="submit" { "Search" }
         }
-        div.table-wrap { table {
-            thead { tr { th { "Number" } th { "Status" } th.num { "Total" } th.hide-sm { "Placed" } } }
-            tbody {
+        (view::table(
+            &[("Number", ""), ("Status", ""), ("Total", "num"), ("Placed", "hide-sm")],
+            html! {
                 @for o in &rows {
                     tr {
                         td { a href={"/admin/orders/" (o.id)} { (o.number) } }
@@ -96,9 +89,10 @@ pub async fn list(
                         td.hide-sm { (view::when(o.created_at)) }
                     }
                 }
-                @if rows.is_empty() { tr { td colspan="4" .muted { "No orders match." } } }
-            }
-        } }
+            },
+            rows.is_empty(),
+            "No orders match.",
+        ))
         (view::pager("/admin/orders", &[("number", query.number.clone()), ("buyer", query.buyer.clone()), ("vendor", query.vendor.clone()), ("status", query.status.clone()), ("from", query.from.clone()), ("to", query.to.clone())], next, total))
     };
     Ok(admin.page("/admin/orders", "Orders", &query.flash.flash(), body))

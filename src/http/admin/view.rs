@@ -12,12 +12,14 @@ use super::assets;
 use crate::error::AppError;
 
 /// The sections, in the navigation's order: (path, label).
-pub const SECTIONS: [(&str, &str); 10] = [
+pub const SECTIONS: [(&str, &str); 12] = [
     ("/admin", "Dashboard"),
     ("/admin/users", "Users"),
     ("/admin/vendors", "Vendors"),
     ("/admin/products", "Products"),
     ("/admin/orders", "Orders"),
+    ("/admin/pickups", "Pickups"),
+    ("/admin/rates", "Rate cards"),
     ("/admin/payouts", "Payouts"),
     ("/admin/ledger", "Ledger"),
     ("/admin/jobs", "Jobs"),
@@ -203,8 +205,12 @@ pub fn badge(text: &str) -> Markup {
         "ACTIVE" | "APPROVED" | "PAID" | "COMPLETED" | "DELIVERED" | "SUCCEEDED" | "LISTED" => {
             "good"
         }
-        "DEACTIVATED" | "REJECTED" | "DEAD" | "REFUNDED" | "CANCELLED" | "UNLISTED" => "bad",
-        "SUBMITTED" | "REQUESTED" | "PLACED" | "PENDING" | "RUNNING" | "HELD" => "wait",
+        "DEACTIVATED" | "REJECTED" | "DEAD" | "REFUNDED" | "CANCELLED" | "UNLISTED" | "EXPIRED" => {
+            "bad"
+        }
+        "SUBMITTED" | "REQUESTED" | "PLACED" | "PENDING" | "RUNNING" | "HELD" | "DISPUTED" => {
+            "wait"
+        }
         _ => "plain",
     };
     html! { span class={"badge " (tone)} { (text) } }
@@ -248,6 +254,64 @@ pub fn select(name: &str, any: &str, options: &[(&str, &str)], current: Option<&
             }
         }
     }
+}
+
+/// A list's table: `columns` (label, class: `""`, `"num"`, `"hide-sm"`), the `rows`, and
+/// `empty` across the table when there are none.
+pub fn table(columns: &[(&str, &str)], rows: Markup, is_empty: bool, empty: &str) -> Markup {
+    html! {
+        div.table-wrap { table {
+            thead { tr {
+                @for (label, class) in columns {
+                    th class=[(!class.is_empty()).then_some(*class)] { (label) }
+                }
+            } }
+            tbody {
+                (rows)
+                @if is_empty { tr { td colspan=(columns.len()) .muted { (empty) } } }
+            }
+        } }
+    }
+}
+
+/// The one of `all` called `text` (a filter's query value), if any.
+pub fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: &str) -> Option<T> {
+    all.iter().copied().find(|v| name(*v) == text)
+}
+
+/// `all` as a `<select>`'s options, each value its own label.
+pub fn name_options<T: Copy>(
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    all.iter().map(|v| (name(*v), name(*v))).collect()
+}
+
+/// Rupees as typed (`150`, `-20.50`, `1,000`) in paise; `field` names the form field at fault.
+pub fn parse_rupees(field: &str, text: &str) -> Result<i64, AppError> {
+    let bad = || AppError::bad_input(field, "give an amount in rupees, like 150 or 20.50");
+    let text = text.trim().replace(',', "");
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    let paise = whole
+        .checked_mul(100)
+        .and_then(|p| p.checked_add(fraction))
+        .ok_or_else(bad)?;
+    Ok(if negative { -paise } else { paise })
 }
 
 /// A simple inline SVG string (already built from numbers only).
@@ -323,3 +387,18 @@ impl From<PageError> for Refused {
 
 /// What an action handler returns.
 pub type ActionResult = Result<Response, Refused>;
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rupees;
+
+    #[test]
+    fn rupees_as_typed_become_paise() {
+        assert_eq!(parse_rupees("amount", "150").ok(), Some(15_000));
+        assert_eq!(parse_rupees("amount", "-20.5").ok(), Some(-2_050));
+        assert_eq!(parse_rupees("amount", "1,000.05").ok(), Some(100_005));
+        assert!(parse_rupees("amount", "1.234").is_err());
+        assert!(parse_rupees("amount", "abc").is_err());
+        assert!(parse_rupees("amount", "").is_err());
+    }
+}

@@ -11,13 +11,13 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{context::ContextExt as _, ids::parse_id, upload::read_upload},
     pickups::{
-        events,
+        admin as pickups_admin, events,
         jobs::handlers::offer_rules,
         service::{
             self, Access, actor_of,
             booking::{BookPickupInput as BookInput, PickupItemInput as ItemInput},
             completion, offers,
-            rates::{self, SetRateInput},
+            rates::SetRateInput,
             slots::{self, SlotInput as NewSlot},
             transitions, weighing,
         },
@@ -51,22 +51,15 @@ impl PickupsMutation {
     /// never in the past, so bookings keep the rates they locked).
     async fn set_rate(&self, ctx: &Context<'_>, input: RateInput) -> AppResult<Rate> {
         let admin = ctx.admin()?;
-        let state = ctx.state();
-        let txn = state.db.begin().await?;
-        let rate = rates::set_rate(
-            &txn,
-            admin.user_id,
-            SetRateInput {
-                city: input.city,
-                category_id: parse_id("categoryId", &input.category_id)?,
-                price_per_kg: input.price_per_kg.0,
-                effective_from: input.effective_from,
-            },
-            Utc::now(),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(Rate(rate))
+        let input = SetRateInput {
+            city: input.city,
+            category_id: parse_id("categoryId", &input.category_id)?,
+            price_per_kg: input.price_per_kg.0,
+            effective_from: input.effective_from,
+        };
+        Ok(Rate(
+            pickups_admin::set_rate(ctx.state(), admin, input).await?,
+        ))
     }
 
     /// Vendor: publishes pickup slots (all or none). Households see them in `pickupSlots` once
@@ -324,20 +317,10 @@ impl PickupsMutation {
         let admin = ctx.admin()?;
         let id = parse_id("pickupId", &pickup_id)?;
         let lines = lines.as_deref().map(weighing_lines).transpose()?;
-        let state = ctx.state();
-        let txn = state.db.begin().await?;
-        let pickup = service::find(&txn, id).await?;
-        let resolved = completion::resolve_dispute(
-            &txn,
-            &pickup,
-            lines,
-            cancel.unwrap_or(false),
-            admin.user_id,
-            Utc::now(),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(published(state, resolved).await)
+        let resolved =
+            pickups_admin::resolve_dispute(ctx.state(), admin, id, lines, cancel.unwrap_or(false))
+                .await?;
+        Ok(Pickup(resolved))
     }
 
     /// Household, after COMPLETED: rates the collector 1 to 5, once.

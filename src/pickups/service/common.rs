@@ -169,8 +169,8 @@ pub(crate) async fn next_number(
     ))
 }
 
-/// Records an admin action on pickups (`setRate`, `resolvePickupDispute`) in the audit log,
-/// inside the action's transaction.
+/// Records an admin action on pickups (`setRate`) in the audit log, inside the action's
+/// transaction.
 pub(crate) async fn record_admin_action(
     conn: &impl ConnectionTrait,
     admin_id: Uuid,
@@ -179,10 +179,31 @@ pub(crate) async fn record_admin_action(
     subject_id: Uuid,
     detail: &str,
 ) -> AppResult<()> {
-    let entry = crate::audit::Entry::new(admin_id, action, subject_type, subject_id).change(
+    record_admin_change(
+        conn,
+        admin_id,
+        action,
+        subject_type,
+        subject_id,
         serde_json::Value::Null,
         serde_json::json!({ "detail": detail }),
-    );
+    )
+    .await
+}
+
+/// Records an admin action on pickups with the values before and after it
+/// (`resolvePickupDispute`), inside the action's transaction.
+pub(crate) async fn record_admin_change(
+    conn: &impl ConnectionTrait,
+    admin_id: Uuid,
+    action: &'static str,
+    subject_type: &'static str,
+    subject_id: Uuid,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> AppResult<()> {
+    let entry =
+        crate::audit::Entry::new(admin_id, action, subject_type, subject_id).change(before, after);
     crate::audit::record(conn, entry).await?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    common::{find, record_admin_action, tell, vendor_user},
+    common::{find, record_admin_change, tell, vendor_user},
     settlement::{self, WeighingLine},
     transitions::{cancel_with, move_status},
 };
@@ -235,13 +235,17 @@ pub async fn resolve_dispute(
         tell_completed(conn, &moved, final_amount).await?;
         moved
     };
-    record_admin_action(
+    record_admin_change(
         conn,
         admin_id,
         "pickup.resolve_dispute",
         "pickup",
         resolved.id,
-        if cancel { "cancelled" } else { "settled" },
+        money_of(pickup, None),
+        money_of(
+            &resolved,
+            Some(if cancel { "cancelled" } else { "settled" }),
+        ),
     )
     .await?;
     if cancel {
@@ -260,6 +264,19 @@ pub async fn resolve_dispute(
         }
     }
     Ok(resolved)
+}
+
+/// A pickup's status and money as the audit log shows them.
+fn money_of(pickup: &pickups::Model, detail: Option<&str>) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "status": state::name(pickup.status),
+        "finalAmount": pickup.final_amount,
+        "commission": pickup.commission,
+    });
+    if let (Some(detail), Some(map)) = (detail, value.as_object_mut()) {
+        map.insert("detail".into(), detail.into());
+    }
+    value
 }
 
 fn not_disputed(pickup: &pickups::Model) -> AppError {
