@@ -23,7 +23,7 @@
 //! - [`settings`]: typed system settings (commission rate, limits, …).
 //! - [`wallet`]: the double-entry ledger, escrow holds, recharges and payment webhooks.
 //! - [`orders`]: placing orders (stock, escrow), the transition table, releases, vendor analytics.
-//! - [`payouts`]: vendors' payout requests and their settlement on the ledger.
+//! - [`payouts`]: payout requests (vendors' earnings, users' wallets) and their settlement on the ledger.
 //! - [`pickups`]: doorstep pickups: rate cards, slots, offers, weighing, escrow settlement.
 //! - [`notifications`]: in-app notifications of order and payout events.
 //! - [`chat`]: one chat room per order, messages with attachments, read receipts.

@@ -18,6 +18,10 @@ pub enum AccountKind {
     /// A vendor's earnings reserved by a payout request.
     #[sea_orm(string_value = "VENDOR_PAYOUT_HELD")]
     VendorPayoutHeld,
+    /// A user's wallet money reserved by a wallet payout request (never escrow: that is
+    /// USER_HELD, which must equal the user's open holds).
+    #[sea_orm(string_value = "USER_PAYOUT_HELD")]
+    UserPayoutHeld,
     /// Commission the platform earned.
     #[sea_orm(string_value = "PLATFORM_REVENUE")]
     PlatformRevenue,

@@ -19,6 +19,7 @@ mod m20261201_000201_create_audit_log;
 mod m20261201_000202_create_admin_sessions;
 mod m20261201_000301_create_pickups;
 mod m20261202_000101_add_chat_rooms_pickup;
+mod m20261203_000101_add_payout_sources;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000202_create_admin_sessions::Migration),
             Box::new(m20261201_000301_create_pickups::Migration),
             Box::new(m20261202_000101_add_chat_rooms_pickup::Migration),
+            Box::new(m20261203_000101_add_payout_sources::Migration),
         ]
     }
 }

@@ -1,11 +1,12 @@
 //! Admin decisions on payouts, shared by the admin GraphQL fields and the operators' console.
 //! Each writes its audit row in the transaction of the change.
 
-use entity::payouts::{self, PayoutStatus};
+use entity::payouts;
 use sea_orm::TransactionTrait as _;
 use serde_json::json;
 use uuid::Uuid;
 
+pub use super::service::status_name;
 use super::{provider, service};
 use crate::{
     AppState,
@@ -13,18 +14,6 @@ use crate::{
     auth::Viewer,
     error::{AppError, AppResult},
 };
-
-/// The status as the API spells it.
-pub fn status_name(status: PayoutStatus) -> &'static str {
-    match status {
-        PayoutStatus::Requested => "REQUESTED",
-        PayoutStatus::Approved => "APPROVED",
-        PayoutStatus::Rejected => "REJECTED",
-        PayoutStatus::Paid => "PAID",
-        PayoutStatus::Processing => "PROCESSING",
-        PayoutStatus::Reversed => "REVERSED",
-    }
-}
 
 fn entry(
     actor: Viewer,
@@ -34,7 +23,12 @@ fn entry(
 ) -> Entry {
     Entry::new(actor.user_id, action, "payout", after.id).change(
         json!({ "status": status_name(before.status) }),
-        json!({ "status": status_name(after.status), "reference": after.reference }),
+        json!({
+            "status": status_name(after.status),
+            "reference": after.reference,
+            "source": super::funds::home(after),
+            "user": after.user_id,
+        }),
     )
 }
 
@@ -53,8 +47,8 @@ pub async fn approve(state: &AppState, actor: Viewer, id: Uuid) -> AppResult<pay
     Ok(payout)
 }
 
-/// Admin: rejects a REQUESTED or APPROVED payout, with a reason; the amount returns to the
-/// vendor's earnings.
+/// Admin: rejects a REQUESTED or APPROVED payout, with a reason; the amount returns to its
+/// source (the vendor's earnings or the user's wallet).
 pub async fn reject(
     state: &AppState,
     actor: Viewer,

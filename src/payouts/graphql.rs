@@ -5,11 +5,12 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, connection::Connecti
 use chrono::{DateTime, Utc};
 use entity::{
     payout_accounts::{self, PayoutAccountKind as AccountKindModel},
-    payouts::{self, PayoutStatus as StatusModel},
+    payouts::{self, PayoutSource as SourceModel, PayoutStatus as StatusModel},
 };
 
 use super::{accounts, service};
 use crate::{
+    accounts::{graphql::User, loaders::UserById},
     error::AppResult,
     graphql::{
         context::ContextExt as _,
@@ -17,24 +18,51 @@ use crate::{
         relay::{self, ConnectionFields, Cursor, Page},
         scalars::{Money, Paise},
     },
-    vendors::{graphql::Vendor, loaders::VendorById, service as vendors},
+    vendors::{graphql::Vendor, loaders::VendorById},
 };
 
 /// Where a payout stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum PayoutStatus {
-    /// Waiting for an admin; the amount is reserved from the vendor's earnings.
+    /// Waiting for an admin; the amount is reserved from its source.
     Requested,
     /// Approved; waiting to be paid.
     Approved,
-    /// Rejected; the amount is back in the vendor's earnings.
+    /// Rejected; the amount is back in its source (earnings or wallet).
     Rejected,
-    /// Paid out to the vendor.
+    /// Paid out to the user's payout account.
     Paid,
     /// Sent to the payout provider; waiting for it to reach the account.
     Processing,
-    /// The provider failed, rejected or reversed it; the amount is back in the vendor's earnings.
+    /// The provider failed, rejected or reversed it; the amount is back in its source.
     Reversed,
+}
+
+/// What a payout draws from.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum PayoutSource {
+    /// A vendor's earnings from its orders (vendors with approved KYC).
+    Earnings,
+    /// The user's available wallet balance (a household paid for its scrap, or any user).
+    Wallet,
+}
+
+impl From<SourceModel> for PayoutSource {
+    fn from(s: SourceModel) -> Self {
+        match s {
+            SourceModel::Earnings => Self::Earnings,
+            SourceModel::Wallet => Self::Wallet,
+        }
+    }
+}
+
+impl From<PayoutSource> for SourceModel {
+    fn from(s: PayoutSource) -> Self {
+        match s {
+            PayoutSource::Earnings => Self::Earnings,
+            PayoutSource::Wallet => Self::Wallet,
+        }
+    }
 }
 
 impl From<StatusModel> for PayoutStatus {
@@ -63,7 +91,7 @@ impl From<PayoutStatus> for StatusModel {
     }
 }
 
-/// A vendor's request to be paid its earnings.
+/// A user's request to be paid: a vendor's earnings, or the user's wallet balance.
 pub struct Payout(pub payouts::Model);
 
 #[Object]
@@ -73,13 +101,26 @@ impl Payout {
         ID(self.0.id.to_string())
     }
 
-    /// The vendor being paid.
+    /// The vendor whose earnings are paid (EARNINGS payouts; null for WALLET payouts).
     async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Option<Vendor>> {
+        let Some(vendor) = self.0.vendor_id else {
+            return Ok(None);
+        };
+        Ok(ctx.loader().load_one(VendorById(vendor)).await?.map(Vendor))
+    }
+
+    /// The user being paid (a vendor's user for EARNINGS payouts).
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         Ok(ctx
             .loader()
-            .load_one(VendorById(self.0.vendor_id))
+            .load_one(UserById(self.0.user_id))
             .await?
-            .map(Vendor))
+            .map(User))
+    }
+
+    /// What it draws from: the vendor's EARNINGS or the user's WALLET.
+    async fn source(&self) -> PayoutSource {
+        self.0.source.into()
     }
 
     /// In paise.
@@ -107,7 +148,7 @@ impl Payout {
         self.0.reference.as_deref()
     }
 
-    /// When the vendor asked.
+    /// When the user asked.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -126,10 +167,14 @@ impl Payout {
 /// Ask to be paid.
 #[derive(InputObject)]
 pub struct PayoutInput {
-    /// In paise; at most the earnings available for payout.
+    /// In paise; at most what the source holds (earnings available for payout, or the
+    /// available wallet balance).
     pub amount: Paise,
     /// Any unique string per attempt: retrying with the same key never requests twice.
     pub idempotency_key: String,
+    /// What to draw from. Default: EARNINGS for a user with a vendor profile, WALLET for
+    /// anyone else.
+    pub source: Option<PayoutSource>,
 }
 
 /// Where a user is paid: a UPI VPA, or a bank account. Give `vpa` alone, or `accountNumber`,
@@ -212,23 +257,25 @@ impl PayoutsQuery {
             .map(PayoutAccount))
     }
 
-    /// Payouts, newest first: a vendor's own, or (admins) everyone's.
+    /// Payouts, newest first: the signed-in user's own (of both sources), or (admins)
+    /// everyone's.
     async fn payouts(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         status: Option<PayoutStatus>,
+        source: Option<PayoutSource>,
     ) -> AppResult<Connection<Cursor, Payout, ConnectionFields>> {
         let viewer = ctx.viewer()?;
         let page = Page::<Cursor>::new(first, after)?;
-        let db = &ctx.state().db;
-        let vendor = if viewer.is_admin() {
-            None
-        } else {
-            Some(vendors::require_own(db, viewer.user_id).await?.id)
+        let filter = service::PayoutFilter {
+            user_id: (!viewer.is_admin()).then_some(viewer.user_id),
+            source: source.map(Into::into),
+            status: status.map(Into::into),
+            ..Default::default()
         };
-        let (rows, total) = service::page(db, vendor, status.map(Into::into), &page).await?;
+        let (rows, total) = service::page(&ctx.state().db, filter, &page).await?;
         Ok(relay::connection(
             &page,
             rows,
@@ -247,19 +294,20 @@ pub struct PayoutsMutation;
 
 #[Object]
 impl PayoutsMutation {
-    /// Vendor (KYC APPROVED): asks to be paid `amount` of its earnings. INSUFFICIENT_FUNDS when
-    /// the earnings available for payout are lower.
+    /// Asks to be paid `amount`: a vendor (KYC APPROVED) from its earnings, any user from its
+    /// available wallet balance (`source`; by default EARNINGS for vendors, WALLET for everyone
+    /// else). INSUFFICIENT_FUNDS when the source holds less.
     async fn request_payout(&self, ctx: &Context<'_>, input: PayoutInput) -> AppResult<Payout> {
         let viewer = ctx.viewer()?;
         let db = &ctx.state().db;
-        let vendor = vendors::require_own(db, viewer.user_id).await?;
+        let draw = service::choose_source(db, viewer.user_id, input.source.map(Into::into)).await?;
         let payout =
-            service::request_payout(db, &vendor, input.amount.0, &input.idempotency_key).await?;
+            service::request_payout(db, draw, input.amount.0, &input.idempotency_key).await?;
         Ok(Payout(payout))
     }
 
     /// Admin: approves a requested payout. With RazorpayX payouts it is sent at once and
-    /// becomes PROCESSING (the vendor needs a payout account); the provider's webhook then
+    /// becomes PROCESSING (the payee needs a payout account); the provider's webhook then
     /// makes it PAID or REVERSED.
     async fn approve_payout(&self, ctx: &Context<'_>, id: ID) -> AppResult<Payout> {
         let actor = ctx.admin()?;
@@ -287,8 +335,8 @@ impl PayoutsMutation {
         ))
     }
 
-    /// Admin: rejects a requested or approved payout; the amount returns to the vendor's
-    /// earnings.
+    /// Admin: rejects a requested or approved payout; the amount returns to its source (the
+    /// vendor's earnings or the user's wallet).
     async fn reject_payout(&self, ctx: &Context<'_>, id: ID, reason: String) -> AppResult<Payout> {
         let actor = ctx.admin()?;
         let id = parse_id("id", &id)?;

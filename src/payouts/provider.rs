@@ -3,14 +3,14 @@
 //! the idempotency key, and moves it APPROVED → PROCESSING. The provider's webhook then settles
 //! it ([`process_payout_event`]), exactly once whatever order the events come in:
 //! `payout.processed` → PAID (payout-held → provider clearing, the UTR as reference);
-//! `payout.reversed`/`failed`/`rejected` → REVERSED, the money back in the vendor's earnings
-//! (from payout-held, or from provider clearing when it had been PAID). A late `processed` after
-//! a reversal changes nothing. Every status change is conditional on the status it leaves.
+//! `payout.reversed`/`failed`/`rejected` → REVERSED, the money back in its source, the vendor's
+//! earnings or the user's wallet (from payout-held, or from provider clearing when it had been
+//! PAID). A late `processed` after a reversal changes nothing. Every status change is
+//! conditional on the status it leaves. The fund account is the payout's user's, whatever the
+//! source.
 
 use chrono::Utc;
 use entity::{
-    ledger_accounts::AccountKind,
-    ledger_transfers::TransferKind,
     payout_accounts::PayoutAccountKind,
     payouts::{self, PayoutStatus},
 };
@@ -20,15 +20,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{accounts, service};
+use super::{
+    accounts,
+    funds::{self, Now},
+    service,
+};
 use crate::{
     AppState,
     error::{AppError, AppResult},
     jobs::queue,
     money::format_inr,
-    vendors::service as vendors_service,
     wallet::{
-        ledger::{self, CURRENCY, PLATFORM, Transfer},
+        ledger::CURRENCY,
         providers::{PayoutEvent, PayoutMode},
         webhook,
     },
@@ -37,18 +40,17 @@ use crate::{
 /// Above this a bank payout goes by NEFT rather than IMPS (IMPS's limit: ₹5,00,000).
 const IMPS_LIMIT_PAISE: i64 = 50_000_000;
 
-/// The fund account a vendor's payouts go to, or BAD_USER_INPUT when it has none.
+/// The fund account a user's payouts go to, or BAD_USER_INPUT when it has none.
 pub async fn fund_account(
     conn: &impl ConnectionTrait,
-    vendor_id: Uuid,
+    user_id: Uuid,
 ) -> AppResult<(String, PayoutAccountKind)> {
-    let vendor = vendors_service::find(conn, vendor_id).await?;
-    accounts::find(conn, vendor.user_id)
+    accounts::find(conn, user_id)
         .await?
         .and_then(|a| a.provider_fund_account_id.map(|fa| (fa, a.kind)))
         .ok_or_else(|| {
             AppError::bad_request(
-                "the vendor has no payout account registered with the payout provider \
+                "the payee has no payout account registered with the payout provider \
                  (setPayoutAccount)",
             )
         })
@@ -65,7 +67,7 @@ pub async fn submit(state: &AppState, payout_id: Uuid) -> AppResult<payouts::Mod
     if !provider.is_automatic() {
         return Ok(payout);
     }
-    let (fund_account, kind) = fund_account(&state.db, payout.vendor_id).await?;
+    let (fund_account, kind) = fund_account(&state.db, payout.user_id).await?;
     let mode = match kind {
         PayoutAccountKind::Vpa => PayoutMode::Upi,
         PayoutAccountKind::Bank if payout.amount <= IMPS_LIMIT_PAISE => PayoutMode::Imps,
@@ -91,7 +93,7 @@ pub async fn submit(state: &AppState, payout_id: Uuid) -> AppResult<payouts::Mod
 }
 
 /// In the transaction that approves `payout`: with an automatic payout provider, checks the
-/// vendor's fund account and queues the send (so it happens even if this process dies after
+/// payee's fund account and queues the send (so it happens even if this process dies after
 /// the commit). True when the payout is to be sent.
 pub async fn queue_send(
     state: &AppState,
@@ -101,7 +103,7 @@ pub async fn queue_send(
     if !state.providers.payouts().is_automatic() {
         return Ok(false);
     }
-    fund_account(txn, payout.vendor_id).await?;
+    fund_account(txn, payout.user_id).await?;
     queue::enqueue(
         txn,
         &super::jobs::SubmitPayout {
@@ -219,10 +221,6 @@ async fn apply(
         return Ok(("mismatch", Some(detail), Some(payout.id)));
     }
     let id = payout.id;
-    let vendor = payout.vendor_id;
-    let held = || ledger::account(conn, AccountKind::VendorPayoutHeld, vendor);
-    let earnings = || ledger::account(conn, AccountKind::VendorEarnings, vendor);
-    let clearing = || ledger::account(conn, AccountKind::ProviderClearing, PLATFORM);
     let outcome = match event {
         PayoutEvent::Ignored => "ignored",
         PayoutEvent::Processed { utr, .. } => {
@@ -237,20 +235,8 @@ async fn apply(
             )
             .await?
             {
-                ledger::transfer(
-                    conn,
-                    Transfer {
-                        debit: held().await?,
-                        credit: clearing().await?,
-                        amount: payout.amount,
-                        kind: TransferKind::Payout,
-                        reference: format!("payout:{id}"),
-                        idempotency_key: Some(format!("payout:{id}:paid")),
-                        hold_id: None,
-                    },
-                )
-                .await?;
-                service::tell_vendor(
+                funds::pay(conn, &payout).await?;
+                service::tell(
                     conn,
                     &payout,
                     "PAYOUT_PAID",
@@ -278,7 +264,7 @@ async fn apply(
             )
             .await?
             {
-                Some(held().await?)
+                Some(Now::Held)
             } else if transition(
                 conn,
                 id,
@@ -289,34 +275,23 @@ async fn apply(
             )
             .await?
             {
-                Some(clearing().await?)
+                Some(Now::Clearing)
             } else {
                 None
             };
             match from {
-                Some(debit) => {
-                    ledger::transfer(
-                        conn,
-                        Transfer {
-                            debit,
-                            credit: earnings().await?,
-                            amount: payout.amount,
-                            kind: TransferKind::Refund,
-                            reference: format!("payout:{id}"),
-                            idempotency_key: Some(format!("payout:{id}:reversed")),
-                            hold_id: None,
-                        },
-                    )
-                    .await?;
-                    service::tell_vendor(
+                Some(now) => {
+                    funds::give_back(conn, &payout, now, "reversed").await?;
+                    service::tell(
                         conn,
                         &payout,
                         "PAYOUT_REVERSED",
                         "Payout returned",
                         &format!(
                             "Your payout of {} did not go through ({reason}). The amount is back \
-                             in your earnings.",
-                            format_inr(payout.amount)
+                             in your {}.",
+                            format_inr(payout.amount),
+                            funds::home(&payout)
                         ),
                     )
                     .await?;

@@ -1,13 +1,13 @@
-//! Payout rules: request (earnings → payout-held), approve, reject (payout-held → earnings),
-//! mark paid (payout-held → provider clearing). Status changes are conditional updates, so a
-//! payout is settled once. Payouts sent through a provider (RazorpayX) are in [`super::provider`].
+//! Payout rules: request (source → payout-held), approve, reject (payout-held → source), mark
+//! paid (payout-held → provider clearing). One flow for both sources (a vendor's earnings, a
+//! user's wallet): which ledger accounts a payout moves between is [`super::funds`]'s business.
+//! Status changes are conditional updates, so a payout is settled once. Payouts sent through a
+//! provider (RazorpayX) are in [`super::provider`].
 
 use chrono::{SubsecRound as _, Utc};
 use entity::{
-    ledger_accounts::AccountKind,
-    ledger_transfers::TransferKind,
-    payouts::{self, PayoutStatus},
-    vendors::{self, KycStatus},
+    payouts::{self, PayoutSource, PayoutStatus},
+    vendors::KycStatus,
 };
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -15,13 +15,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::funds::{self, Now};
 use crate::{
     error::{AppError, AppResult},
+    jobs::queue,
     money::format_inr,
-    notifications::service as notifications,
+    notifications::{jobs::SendNotification, service as notifications},
     paging::{Cursor, Page},
     vendors::service as vendors_service,
-    wallet::ledger::{self, PLATFORM, Transfer},
 };
 
 pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<payouts::Model> {
@@ -31,19 +32,62 @@ pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<payouts::M
         .ok_or_else(|| AppError::not_found("payout"))
 }
 
+/// Whom a payout pays and what it draws from, once the caller's right to it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draw {
+    pub user_id: Uuid,
+    pub source: PayoutSource,
+    /// The vendor whose earnings are drawn (EARNINGS only).
+    pub vendor_id: Option<Uuid>,
+}
+
+/// Decides what `user_id`'s payout draws from. EARNINGS needs the user's vendor to have approved
+/// KYC (FORBIDDEN otherwise); WALLET is open to every user. Without a choice, a user with a
+/// vendor profile is paid its earnings (as vendors always were) and anyone else its wallet.
+pub async fn choose_source(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    requested: Option<PayoutSource>,
+) -> AppResult<Draw> {
+    let source = match requested {
+        Some(source) => source,
+        None => match vendors_service::of_user(conn, user_id).await? {
+            Some(_) => PayoutSource::Earnings,
+            None => PayoutSource::Wallet,
+        },
+    };
+    let vendor_id = match source {
+        PayoutSource::Wallet => None,
+        PayoutSource::Earnings => {
+            let vendor = vendors_service::require_own(conn, user_id).await?;
+            if vendor.kyc_status != KycStatus::Approved {
+                return Err(AppError::Forbidden(
+                    "only vendors with approved KYC can request payouts of earnings".into(),
+                ));
+            }
+            Some(vendor.id)
+        }
+    };
+    Ok(Draw {
+        user_id,
+        source,
+        vendor_id,
+    })
+}
+
 async fn by_key(
     conn: &impl ConnectionTrait,
-    vendor_id: Uuid,
+    draw: &Draw,
     key: &str,
     amount: i64,
 ) -> AppResult<Option<payouts::Model>> {
     let existing = payouts::Entity::find()
-        .filter(payouts::Column::VendorId.eq(vendor_id))
+        .filter(payouts::Column::UserId.eq(draw.user_id))
         .filter(payouts::Column::IdempotencyKey.eq(key))
         .one(conn)
         .await?;
     match existing {
-        Some(p) if p.amount == amount => Ok(Some(p)),
+        Some(p) if p.amount == amount && p.source == draw.source => Ok(Some(p)),
         Some(_) => Err(AppError::Conflict(
             "this idempotency key was already used for a different payout".into(),
         )),
@@ -51,19 +95,16 @@ async fn by_key(
     }
 }
 
-/// Requests a payout of `amount` from `vendor`'s earnings. INSUFFICIENT_FUNDS when the earnings
-/// are lower; the same key with the same amount returns the first request.
+/// Requests a payout of `amount` from `draw`'s source (see [`choose_source`]).
+/// INSUFFICIENT_FUNDS when the source holds less; the same key with the same amount and source
+/// returns the first request.
+#[tracing::instrument(skip(db), fields(user = %draw.user_id, source = ?draw.source))]
 pub async fn request_payout(
     db: &DatabaseConnection,
-    vendor: &vendors::Model,
+    draw: Draw,
     amount: i64,
     key: &str,
 ) -> AppResult<payouts::Model> {
-    if vendor.kyc_status != KycStatus::Approved {
-        return Err(AppError::Forbidden(
-            "only vendors with approved KYC can request payouts".into(),
-        ));
-    }
     if amount <= 0 {
         return Err(AppError::bad_input("amount", "must be more than zero"));
     }
@@ -74,11 +115,11 @@ pub async fn request_payout(
             "must be 1 to 128 characters",
         ));
     }
-    if let Some(existing) = by_key(db, vendor.id, key, amount).await? {
+    if let Some(existing) = by_key(db, &draw, key, amount).await? {
         return Ok(existing);
     }
     let txn = db.begin().await?;
-    match request_in(&txn, vendor, amount, key).await {
+    match request_in(&txn, &draw, amount, key).await {
         Ok(payout) => {
             txn.commit().await?;
             Ok(payout)
@@ -86,7 +127,7 @@ pub async fn request_payout(
         Err(err) => {
             txn.rollback().await?;
             if matches!(err, AppError::Conflict(_))
-                && let Some(existing) = by_key(db, vendor.id, key, amount).await?
+                && let Some(existing) = by_key(db, &draw, key, amount).await?
             {
                 return Ok(existing);
             }
@@ -97,36 +138,16 @@ pub async fn request_payout(
 
 async fn request_in(
     conn: &impl ConnectionTrait,
-    vendor: &vendors::Model,
+    draw: &Draw,
     amount: i64,
     key: &str,
 ) -> AppResult<payouts::Model> {
-    let id = crate::db::new_id();
-    let earnings = ledger::account(conn, AccountKind::VendorEarnings, vendor.id).await?;
-    let held = ledger::account(conn, AccountKind::VendorPayoutHeld, vendor.id).await?;
-    ledger::transfer(
-        conn,
-        Transfer {
-            debit: earnings,
-            credit: held,
-            amount,
-            kind: TransferKind::Hold,
-            reference: format!("payout:{id}"),
-            idempotency_key: Some(format!("payout:{id}:request")),
-            hold_id: None,
-        },
-    )
-    .await
-    .map_err(|err| match err {
-        AppError::InsufficientFunds(_) => AppError::InsufficientFunds(
-            "that is more than your earnings available for payout".into(),
-        ),
-        other => other,
-    })?;
     let now = Utc::now().trunc_subsecs(6);
     let payout = payouts::Model {
-        id,
-        vendor_id: vendor.id,
+        id: crate::db::new_id(),
+        user_id: draw.user_id,
+        vendor_id: draw.vendor_id,
+        source: draw.source,
         amount,
         status: PayoutStatus::Requested,
         idempotency_key: key.to_owned(),
@@ -138,6 +159,7 @@ async fn request_in(
         paid_at: None,
         provider_payout_id: None,
     };
+    funds::reserve(conn, &payout).await?;
     payouts::Entity::insert(payouts::ActiveModel::from(payout.clone()))
         .exec_without_returning(conn)
         .await?;
@@ -182,7 +204,8 @@ async fn set_status(
     find(conn, id).await
 }
 
-fn status_name(status: PayoutStatus) -> &'static str {
+/// The status as the API spells it.
+pub fn status_name(status: PayoutStatus) -> &'static str {
     match status {
         PayoutStatus::Requested => "REQUESTED",
         PayoutStatus::Approved => "APPROVED",
@@ -193,15 +216,23 @@ fn status_name(status: PayoutStatus) -> &'static str {
     }
 }
 
-pub(crate) async fn tell_vendor(
+/// Tells the user a payout pays (a vendor's user, or the household) in the app, and by email
+/// through the `send_notification` job queued in the same transaction.
+pub(crate) async fn tell(
     conn: &impl ConnectionTrait,
     payout: &payouts::Model,
     kind: &str,
     title: &str,
     body: &str,
 ) -> AppResult<()> {
-    let vendor = vendors_service::find(conn, payout.vendor_id).await?;
-    notifications::notify(conn, vendor.user_id, kind, title, body, None).await?;
+    let stored = notifications::notify(conn, payout.user_id, kind, title, body, None).await?;
+    queue::enqueue(
+        conn,
+        &SendNotification {
+            notification_id: stored.id,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -216,7 +247,7 @@ pub async fn approve(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<payouts
         None,
     )
     .await?;
-    tell_vendor(
+    tell(
         conn,
         &payout,
         "PAYOUT_APPROVED",
@@ -227,7 +258,8 @@ pub async fn approve(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<payouts
     Ok(payout)
 }
 
-/// Admin: rejects a REQUESTED or APPROVED payout; the amount returns to the vendor's earnings.
+/// Admin: rejects a REQUESTED or APPROVED payout; the amount returns to its source (earnings or
+/// wallet).
 pub async fn reject(
     conn: &impl ConnectionTrait,
     id: Uuid,
@@ -249,29 +281,16 @@ pub async fn reject(
         None,
     )
     .await?;
-    let held = ledger::account(conn, AccountKind::VendorPayoutHeld, payout.vendor_id).await?;
-    let earnings = ledger::account(conn, AccountKind::VendorEarnings, payout.vendor_id).await?;
-    ledger::transfer(
-        conn,
-        Transfer {
-            debit: held,
-            credit: earnings,
-            amount: payout.amount,
-            kind: TransferKind::Refund,
-            reference: format!("payout:{id}"),
-            idempotency_key: Some(format!("payout:{id}:reject")),
-            hold_id: None,
-        },
-    )
-    .await?;
-    tell_vendor(
+    funds::give_back(conn, &payout, Now::Held, "reject").await?;
+    tell(
         conn,
         &payout,
         "PAYOUT_REJECTED",
         "Payout rejected",
         &format!(
-            "Your payout of {} was rejected: {reason}. The amount is back in your earnings.",
-            format_inr(payout.amount)
+            "Your payout of {} was rejected: {reason}. The amount is back in your {}.",
+            format_inr(payout.amount),
+            funds::home(&payout)
         ),
     )
     .await?;
@@ -301,22 +320,8 @@ pub async fn mark_paid(
         Some(reference.to_owned()),
     )
     .await?;
-    let held = ledger::account(conn, AccountKind::VendorPayoutHeld, payout.vendor_id).await?;
-    let clearing = ledger::account(conn, AccountKind::ProviderClearing, PLATFORM).await?;
-    ledger::transfer(
-        conn,
-        Transfer {
-            debit: held,
-            credit: clearing,
-            amount: payout.amount,
-            kind: TransferKind::Payout,
-            reference: format!("payout:{id}"),
-            idempotency_key: Some(format!("payout:{id}:paid")),
-            hold_id: None,
-        },
-    )
-    .await?;
-    tell_vendor(
+    funds::pay(conn, &payout).await?;
+    tell(
         conn,
         &payout,
         "PAYOUT_PAID",
@@ -330,23 +335,39 @@ pub async fn mark_paid(
     Ok(payout)
 }
 
-/// A page of payouts (of one vendor, or all), newest first, and how many there are in all.
+/// Which payouts a list shows; every field given must match.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PayoutFilter {
+    /// The user paid.
+    pub user_id: Option<Uuid>,
+    /// The vendor whose earnings are paid.
+    pub vendor_id: Option<Uuid>,
+    pub source: Option<PayoutSource>,
+    pub status: Option<PayoutStatus>,
+}
+
+/// A page of the payouts `filter` matches, newest first, and how many there are in all.
 pub async fn page(
     conn: &impl ConnectionTrait,
-    vendor_id: Option<Uuid>,
-    status: Option<PayoutStatus>,
+    filter: PayoutFilter,
     page: &Page<Cursor>,
 ) -> AppResult<(Vec<payouts::Model>, i64)> {
-    let mut filter = Condition::all();
-    if let Some(vendor_id) = vendor_id {
-        filter = filter.add(payouts::Column::VendorId.eq(vendor_id));
+    let mut condition = Condition::all();
+    if let Some(user_id) = filter.user_id {
+        condition = condition.add(payouts::Column::UserId.eq(user_id));
     }
-    if let Some(status) = status {
-        filter = filter.add(payouts::Column::Status.eq(status));
+    if let Some(vendor_id) = filter.vendor_id {
+        condition = condition.add(payouts::Column::VendorId.eq(vendor_id));
+    }
+    if let Some(source) = filter.source {
+        condition = condition.add(payouts::Column::Source.eq(source));
+    }
+    if let Some(status) = filter.status {
+        condition = condition.add(payouts::Column::Status.eq(status));
     }
     crate::paging::newest_first::<payouts::Entity>(
         conn,
-        filter,
+        condition,
         payouts::Column::CreatedAt,
         payouts::Column::Id,
         page,

@@ -33,6 +33,7 @@ mod order_batch;
 mod orders;
 mod payments;
 mod payouts;
+mod payouts_households;
 mod payouts_razorpayx;
 mod pickup_batch;
 mod pickup_chat;

@@ -18,7 +18,7 @@ const PAYOUT: &str = "id status amount reference reason paidAt";
 const ACCOUNT: &str = "id kind vpa accountNumberLast4 ifsc holderName verifiedAt";
 
 /// An app whose payouts go through the fake RazorpayX (recharges stay on the sandbox).
-async fn app(razorpay: &FakeRazorpay) -> TestApp {
+pub async fn app(razorpay: &FakeRazorpay) -> TestApp {
     let env: Vec<(&str, String)> = razorpay
         .env()
         .into_iter()
@@ -29,7 +29,7 @@ async fn app(razorpay: &FakeRazorpay) -> TestApp {
 }
 
 /// An approved shop with ₹190 of earnings, and an admin.
-async fn earning_shop(app: &TestApp) -> (Shop, Session) {
+pub async fn earning_shop(app: &TestApp) -> (Shop, Session) {
     let shop = shop(app, "Ravi").await;
     let db = &app.state.db;
     ledger::transfer(
@@ -53,7 +53,7 @@ async fn earning_shop(app: &TestApp) -> (Shop, Session) {
     (shop, app.admin().await)
 }
 
-async fn set_account(app: &TestApp, who: &Session, input: Value) -> Gql {
+pub async fn set_account(app: &TestApp, who: &Session, input: Value) -> Gql {
     app.gql(
         &format!("mutation($input: PayoutAccountInput!) {{ setPayoutAccount(input: $input) {{ {ACCOUNT} }} }}"),
         json!({ "input": input }),
@@ -104,7 +104,7 @@ async fn held(app: &TestApp, shop: &Shop) -> i64 {
 }
 
 /// Delivers a RazorpayX event about `payout_id` (with a fresh event id, or `event_id`).
-async fn send(
+pub async fn send(
     app: &TestApp,
     razorpay: &FakeRazorpay,
     event: &str,

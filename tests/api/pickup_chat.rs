@@ -412,7 +412,8 @@ async fn the_migration_keeps_every_order_rooms_messages_and_reads_both_ways() {
     let token = Some(c.buyer.access_token.as_str());
     let before = app.gql(query, vars.clone(), token).await.data("messages");
 
-    Migrator::down(&app.state.db, Some(1)).await.unwrap();
+    let steps = crate::support::migrations_since("m20261202_000101_add_chat_rooms_pickup");
+    Migrator::down(&app.state.db, Some(steps)).await.unwrap();
     let rooms: Vec<uuid::Uuid> = entity::chat_rooms::Entity::find()
         .select_only()
         .column(entity::chat_rooms::Column::Id)

@@ -22,9 +22,10 @@ use crate::{
     wallet::{self, ledger},
 };
 
-const KINDS: [(AccountKind, &str); 7] = [
+const KINDS: [(AccountKind, &str); 8] = [
     (AccountKind::UserAvailable, "USER_AVAILABLE"),
     (AccountKind::UserHeld, "USER_HELD"),
+    (AccountKind::UserPayoutHeld, "USER_PAYOUT_HELD"),
     (AccountKind::VendorEarnings, "VENDOR_EARNINGS"),
     (AccountKind::VendorPayoutHeld, "VENDOR_PAYOUT_HELD"),
     (AccountKind::PlatformRevenue, "PLATFORM_REVENUE"),
@@ -43,7 +44,7 @@ fn kind_name(kind: AccountKind) -> &'static str {
 /// Where an account's owner is shown.
 fn owner_link(account: &ledger_accounts::Model) -> String {
     match account.kind {
-        AccountKind::UserAvailable | AccountKind::UserHeld => {
+        AccountKind::UserAvailable | AccountKind::UserHeld | AccountKind::UserPayoutHeld => {
             format!("/admin/users/{}", account.owner_id)
         }
         AccountKind::VendorEarnings | AccountKind::VendorPayoutHeld => {

@@ -1,14 +1,21 @@
-//! Payouts: lists by status (waiting, approved, paid, rejected); approve, reject with a reason,
-//! mark paid with the bank or provider reference.
+//! Payouts: lists by status (waiting, approved, paid, rejected), source (a vendor's earnings or
+//! a user's wallet), user and vendor, each row with whose payout it is; approve, reject with a
+//! reason, mark paid with the bank or provider reference.
+
+use std::collections::HashMap;
 
 use axum::{
     body::Bytes,
     extract::{Path, Query, State},
 };
-use entity::{payouts::PayoutStatus, vendors};
-use maud::html;
-use sea_orm::EntityTrait as _;
+use entity::{
+    payouts::{self as payout_rows, PayoutSource, PayoutStatus},
+    users, vendors,
+};
+use maud::{Markup, html};
+use sea_orm::{ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::{
     session::Admin,
@@ -22,13 +29,89 @@ use crate::{
     payouts::{self, admin::status_name},
 };
 
+const STATUSES: [(&str, &str); 6] = [
+    ("REQUESTED", "Waiting"),
+    ("APPROVED", "Approved"),
+    ("PROCESSING", "Processing"),
+    ("PAID", "Paid"),
+    ("REJECTED", "Rejected"),
+    ("REVERSED", "Reversed"),
+];
+
+const SOURCES: [(&str, &str); 2] = [("EARNINGS", "Vendor earnings"), ("WALLET", "Wallet")];
+
 fn parse_status(text: &str) -> Option<PayoutStatus> {
     match text {
         "REQUESTED" => Some(PayoutStatus::Requested),
         "APPROVED" => Some(PayoutStatus::Approved),
+        "PROCESSING" => Some(PayoutStatus::Processing),
         "PAID" => Some(PayoutStatus::Paid),
         "REJECTED" => Some(PayoutStatus::Rejected),
+        "REVERSED" => Some(PayoutStatus::Reversed),
         _ => None,
+    }
+}
+
+fn parse_source(text: &str) -> Option<PayoutSource> {
+    match text {
+        "EARNINGS" => Some(PayoutSource::Earnings),
+        "WALLET" => Some(PayoutSource::Wallet),
+        _ => None,
+    }
+}
+
+/// What the payout draws from, as an operator reads it.
+fn source_label(source: PayoutSource) -> &'static str {
+    match source {
+        PayoutSource::Earnings => "Vendor earnings",
+        PayoutSource::Wallet => "Wallet",
+    }
+}
+
+fn optional_id(text: &str) -> Result<Option<Uuid>, view::PageError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => view::id(text).map(Some),
+    }
+}
+
+/// The users and vendors `rows` pay, by id, read in one query each.
+async fn payees(
+    db: &impl ConnectionTrait,
+    rows: &[payout_rows::Model],
+) -> Result<(HashMap<Uuid, users::Model>, HashMap<Uuid, vendors::Model>), sea_orm::DbErr> {
+    let user_ids: Vec<Uuid> = rows.iter().map(|p| p.user_id).collect();
+    let vendor_ids: Vec<Uuid> = rows.iter().filter_map(|p| p.vendor_id).collect();
+    let users = users::Entity::find()
+        .filter(users::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let vendors = vendors::Entity::find()
+        .filter(vendors::Column::Id.is_in(vendor_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    Ok((users, vendors))
+}
+
+/// Whose payout it is: the user, and for earnings the vendor's business.
+fn payee(
+    payout: &payout_rows::Model,
+    user: Option<&users::Model>,
+    vendor: Option<&vendors::Model>,
+) -> Markup {
+    html! {
+        a href={"/admin/users/" (payout.user_id)} {
+            (user.map_or("(unknown user)", |u| u.full_name.as_str()))
+        }
+        @if let Some(v) = vendor {
+            " · " a href={"/admin/vendors/" (v.id)} { (v.business_name) }
+        }
     }
 }
 
@@ -36,6 +119,10 @@ fn parse_status(text: &str) -> Option<PayoutStatus> {
 pub struct ListQuery {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    user: String,
     #[serde(default)]
     vendor: String,
     after: Option<String>,
@@ -49,42 +136,50 @@ pub async fn list(
     State(http): State<HttpState>,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
+    let db = &http.app.db;
     let page = view::list_page(query.after.as_deref())?;
-    let vendor = match query.vendor.trim() {
-        "" => None,
-        text => Some(view::id(text)?),
+    let filter = payouts::service::PayoutFilter {
+        user_id: optional_id(&query.user)?,
+        vendor_id: optional_id(&query.vendor)?,
+        source: parse_source(&query.source),
+        status: parse_status(&query.status),
     };
-    let (rows, total) =
-        payouts::service::page(&http.app.db, vendor, parse_status(&query.status), &page).await?;
+    let (rows, total) = payouts::service::page(db, filter, &page).await?;
     let (rows, next) = view::split_page(rows, page.limit, |p| view::at_id(p.created_at, p.id));
+    let (users, vendors) = payees(db, &rows).await?;
     let body = html! {
         nav.pager {
             a href="/admin/payouts?status=REQUESTED" { "Waiting" }
             a href="/admin/payouts?status=APPROVED" { "Approved" }
             a href="/admin/payouts?status=PAID" { "Paid" }
             a href="/admin/payouts?status=REJECTED" { "Rejected" }
+            a href="/admin/payouts?source=WALLET" { "Households' wallets" }
             a href="/admin/payouts" { "All" }
         }
         form.filters method="get" action="/admin/payouts" {
-            label { "Status" (view::select("status", "Any status", &[("REQUESTED", "Waiting"), ("APPROVED", "Approved"), ("PAID", "Paid"), ("REJECTED", "Rejected")], Some(&query.status))) }
+            label { "Status" (view::select("status", "Any status", &STATUSES, Some(&query.status))) }
+            label { "Source" (view::select("source", "Any source", &SOURCES, Some(&query.source))) }
+            label { "User id" input type="text" name="user" value=(query.user); }
             label { "Vendor id" input type="text" name="vendor" value=(query.vendor); }
             button type="submit" { "Filter" }
         }
         div.table-wrap { table {
-            thead { tr { th { "Requested" } th.num { "Amount" } th { "Status" } th.hide-sm { "Reference / reason" } } }
+            thead { tr { th { "Requested" } th { "Payee" } th { "Source" } th.num { "Amount" } th { "Status" } th.hide-sm { "Reference / reason" } } }
             tbody {
                 @for p in &rows {
                     tr {
                         td { a href={"/admin/payouts/" (p.id)} { (view::when(p.created_at)) } }
+                        td { (payee(p, users.get(&p.user_id), p.vendor_id.and_then(|v| vendors.get(&v)))) }
+                        td { (source_label(p.source)) }
                         td.num { (view::money(p.amount)) }
                         td { (view::badge(status_name(p.status))) }
                         td.hide-sm { (p.reference.as_deref().or(p.reason.as_deref()).unwrap_or("")) }
                     }
                 }
-                @if rows.is_empty() { tr { td colspan="4" .muted { "No payouts match." } } }
+                @if rows.is_empty() { tr { td colspan="6" .muted { "No payouts match." } } }
             }
         } }
-        (view::pager("/admin/payouts", &[("status", query.status.clone()), ("vendor", query.vendor.clone())], next, total))
+        (view::pager("/admin/payouts", &[("status", query.status.clone()), ("source", query.source.clone()), ("user", query.user.clone()), ("vendor", query.vendor.clone())], next, total))
     };
     Ok(admin.page("/admin/payouts", "Payouts", &query.flash.flash(), body))
 }
@@ -99,15 +194,16 @@ pub async fn detail(
     let db = &http.app.db;
     let id = view::id(&id)?;
     let payout = payouts::service::find(db, id).await?;
-    let vendor = vendors::Entity::find_by_id(payout.vendor_id)
-        .one(db)
-        .await?;
+    let (users, vendors) = payees(db, std::slice::from_ref(&payout)).await?;
+    let user = users.get(&payout.user_id);
+    let vendor = payout.vendor_id.and_then(|v| vendors.get(&v));
     let history = audit::service::of_subject(db, &id.to_string(), 20).await?;
     let here = format!("/admin/payouts/{id}");
     let body = html! {
         dl.facts {
             dt { "Status" } dd { (view::badge(status_name(payout.status))) }
-            dt { "Vendor" } dd { @if let Some(v) = &vendor { a href={"/admin/vendors/" (v.id)} { (v.business_name) } } }
+            dt { "Payee" } dd { (payee(&payout, user, vendor)) @if let Some(u) = user { " (" (u.email) ")" } }
+            dt { "Source" } dd { (source_label(payout.source)) }
             dt { "Amount" } dd { (view::money(payout.amount)) }
             dt { "Requested" } dd { (view::when(payout.created_at)) }
             dt { "Decided" } dd { (view::when_opt(payout.decided_at)) }
@@ -168,10 +264,16 @@ pub async fn reject(
     let form: ReasonForm = admin.form(&body)?;
     let id = view::id(&id)?;
     let result = payouts::admin::reject(&http.app, admin.viewer(), id, &form.reason).await;
+    let notice = match &result {
+        Ok(p) if p.source == PayoutSource::Wallet => {
+            "Rejected: the amount is back in the user's wallet."
+        }
+        _ => "Rejected: the amount is back in the vendor's earnings.",
+    };
     Ok(view::after_action(
         result,
         &format!("/admin/payouts/{id}"),
-        "Rejected: the amount is back in the vendor's earnings.",
+        notice,
     ))
 }
 

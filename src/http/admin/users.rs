@@ -117,10 +117,11 @@ pub async fn detail(
     // Read only: a page view must not open ledger accounts (escrow::balances would).
     let wallet = ledger_accounts::Entity::find()
         .filter(ledger_accounts::Column::OwnerId.eq(id))
-        .filter(
-            ledger_accounts::Column::Kind
-                .is_in([AccountKind::UserAvailable, AccountKind::UserHeld]),
-        )
+        .filter(ledger_accounts::Column::Kind.is_in([
+            AccountKind::UserAvailable,
+            AccountKind::UserHeld,
+            AccountKind::UserPayoutHeld,
+        ]))
         .all(db)
         .await?;
     let vendor = vendors::Entity::find()
@@ -185,11 +186,12 @@ pub async fn detail(
         }
         h2 { "Wallet" }
         dl.facts {
-            @for (kind, label) in [(AccountKind::UserAvailable, "Available"), (AccountKind::UserHeld, "Held in escrow")] {
+            @for (kind, label) in [(AccountKind::UserAvailable, "Available"), (AccountKind::UserHeld, "Held in escrow"), (AccountKind::UserPayoutHeld, "Waiting to be paid out")] {
                 dt { (label) }
                 dd {
                     @match wallet.iter().find(|a| a.kind == kind) {
                         Some(account) => a href={"/admin/ledger/" (account.id)} { (view::money(account.balance)) },
+                        None if kind == AccountKind::UserPayoutHeld => span.muted { "none" },
                         None => span.muted { "no wallet yet" },
                     }
                 }

@@ -99,6 +99,20 @@ impl Wallet {
         Paise(self.held.balance)
     }
 
+    /// Money of wallet payouts on its way to the user's payout account (requested, approved or
+    /// sent, not yet paid), in paise. It left the available balance when the payout was
+    /// requested and comes back to it if the payout is rejected or reversed.
+    async fn payout_held_balance(&self, ctx: &Context<'_>) -> AppResult<Paise> {
+        let owner = self.available.owner_id;
+        let held = ledger::balance_of(
+            &ctx.state().db,
+            ledger_accounts::AccountKind::UserPayoutHeld,
+            owner,
+        )
+        .await?;
+        Ok(Paise(held))
+    }
+
     /// ISO 4217 code: `INR`.
     async fn currency(&self) -> &str {
         &self.available.currency

@@ -42,6 +42,22 @@ pub async fn account(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger account vanished")))
 }
 
+/// The balance of `owner`'s account of `kind`, 0 when it has none; read only (unlike
+/// [`account`], it never opens the account).
+pub async fn balance_of(
+    conn: &impl ConnectionTrait,
+    kind: AccountKind,
+    owner: Uuid,
+) -> AppResult<i64> {
+    Ok(ledger_accounts::Entity::find()
+        .filter(ledger_accounts::Column::OwnerId.eq(owner))
+        .filter(ledger_accounts::Column::Kind.eq(kind))
+        .filter(ledger_accounts::Column::Currency.eq(CURRENCY))
+        .one(conn)
+        .await?
+        .map_or(0, |a| a.balance))
+}
+
 /// The accounts to create with `(kind, owner)`: a user's wallet is both of its accounts.
 fn with_wallet_sibling(kind: AccountKind, owner: Uuid) -> Vec<(AccountKind, Uuid)> {
     match kind {

@@ -14,7 +14,7 @@ pub mod check;
 pub mod stale;
 pub mod transfer;
 
-pub use accounts::{CURRENCY, PLATFORM, account, may_go_negative};
+pub use accounts::{CURRENCY, PLATFORM, account, balance_of, may_go_negative};
 pub(crate) use batch::{LockedTransfer, Wallet, lock_wallets, record_locked};
 pub use check::{LedgerReport, check};
 pub use transfer::{Transfer, transfer};

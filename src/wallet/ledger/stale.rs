@@ -1,7 +1,7 @@
 //! Stale holds, for `ledgerCheck`: money still held for something that is already over. An
 //! order's hold must be voided in the same transaction that cancels or refunds it, and released
-//! by the `release_held_amount` job its completion queues; a payout's money must leave the
-//! vendor's payout-held account in the transaction that pays or rejects it. When that did not
+//! by the `release_held_amount` job its completion queues; a payout's money must leave its
+//! payout-held account (a vendor's or a user's) in the transaction that pays or rejects it. When that did not
 //! happen (a release job that went DEAD, a bug), the money sits held and no balance check can
 //! see it, because the held balance still equals the sum of the open holds.
 
@@ -28,7 +28,7 @@ pub enum StaleHold {
         order_status: String,
         amount: i64,
     },
-    /// A PAID, REJECTED or REVERSED payout whose amount is still in its vendor's payout-held account.
+    /// A PAID, REJECTED or REVERSED payout whose amount is still in its payout-held account.
     Payout {
         payout_id: Uuid,
         payout_status: String,
@@ -138,7 +138,7 @@ async fn stale_payouts(conn: &impl ConnectionTrait) -> AppResult<Vec<StaleHold>>
         "SELECT t.reference AS reference, \
            CAST(SUM(CASE WHEN t.credit_account_id = a.id THEN t.amount ELSE -t.amount END) AS BIGINT) AS held \
          FROM ledger_transfers t JOIN ledger_accounts a \
-           ON a.kind = 'VENDOR_PAYOUT_HELD' AND (a.id = t.credit_account_id OR a.id = t.debit_account_id) \
+           ON a.kind IN ('VENDOR_PAYOUT_HELD', 'USER_PAYOUT_HELD') AND (a.id = t.credit_account_id OR a.id = t.debit_account_id) \
          WHERE t.reference LIKE 'payout:%' \
          GROUP BY t.reference \
          HAVING SUM(CASE WHEN t.credit_account_id = a.id THEN t.amount ELSE -t.amount END) <> 0",

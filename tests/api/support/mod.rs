@@ -285,6 +285,18 @@ impl TestApp {
     }
 }
 
+/// How many migrations, counted from the newest, roll the schema back to before `name`
+/// (`Migrator::down(db, Some(n))`), whatever was added after it.
+pub fn migrations_since(name: &str) -> u32 {
+    use migration::{Migrator, MigratorTrait as _};
+    let all = Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    u32::try_from(all.len() - at).unwrap()
+}
+
 /// The token an email asks the user to enter ("… in the app: <token>").
 pub fn token_in(mail: &str) -> String {
     mail.lines()
