@@ -49,6 +49,7 @@ pub mod demo;
 pub mod error;
 pub mod geo;
 pub mod graphql;
+pub mod group_commit;
 pub mod http;
 pub mod jobs;
 pub mod loader;

@@ -13,7 +13,6 @@ use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _, TransactionTrait as _,
 };
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::rules::{
@@ -41,7 +40,6 @@ pub(super) struct Request {
     pub(super) buyer: Uuid,
     pub(super) address_id: Uuid,
     pub(super) input: CheckedInput,
-    pub(super) reply: oneshot::Sender<Reply>,
 }
 
 /// A placed order and the notification to publish once it is committed.
@@ -49,12 +47,6 @@ pub(super) struct Request {
 pub(super) struct Answer {
     pub(super) placed: Placed,
     pub(super) notice: Option<notifications::Model>,
-}
-
-pub(super) enum Reply {
-    Done(Box<AppResult<Answer>>),
-    /// The batch failed as a whole and wrote nothing: place this order alone.
-    Alone,
 }
 
 // An order of the batch that passed every check but stock and money.

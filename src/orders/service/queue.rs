@@ -1,4 +1,5 @@
-//! Group commit of order placements. `createOrder` hands its order to a [`PlacementQueue`]; a
+//! Group commit of order placements. `createOrder` hands its order to a [`PlacementQueue`] (a
+//! [`crate::group_commit`]); a
 //! worker (4 on PostgreSQL, 1 on SQLite — it has one writer) takes up to
 //! [`DEFAULT_MAX_BATCH`] pending orders and places them in ONE transaction: the products and
 //! the buyers' wallets are locked once (products, then wallets, each in id order, like the
@@ -18,33 +19,32 @@
 //! their idempotency keys) are decided in order, within a batch or across batches.
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::batch::{Reply, Request, run_batch};
+use super::batch::{Answer, Request, run_batch};
 use super::placement::place_checked;
 use super::rules::{PlaceOrderInput, Placed, check_input};
 use crate::{
-    batching::BatchQueues,
-    error::{AppError, AppResult},
+    error::AppResult,
+    group_commit::{GroupCommit, default_workers},
     realtime::live,
 };
 
-pub const DEFAULT_MAX_BATCH: usize = 64;
+pub use crate::group_commit::DEFAULT_MAX_BATCH;
 
-/// Queues of orders waiting to be placed (`crate::batching`, keyed by worker slot). Cheap to
-/// clone: clones share the queues.
+/// Orders waiting to be placed together ([`crate::group_commit`]). Cheap to clone: clones
+/// share the queues.
 #[derive(Clone)]
 pub struct PlacementQueue {
-    queues: BatchQueues<usize, Request>,
+    commit: GroupCommit<Request, Answer>,
     db: DatabaseConnection,
-    workers: usize,
 }
 
 impl PlacementQueue {
     /// 4 workers on PostgreSQL, 1 on SQLite.
     pub fn new(db: DatabaseConnection) -> Self {
-        let workers = if crate::db::is_postgres(&db) { 4 } else { 1 };
+        let workers = default_workers(&db);
         Self::with_options(db, workers, DEFAULT_MAX_BATCH)
     }
 
@@ -52,21 +52,17 @@ impl PlacementQueue {
     /// least 1).
     pub fn with_options(db: DatabaseConnection, workers: usize, max_batch: usize) -> Self {
         let batch_db = db.clone();
-        let queues = BatchQueues::new(max_batch, move |_slot, batch| {
+        let commit = GroupCommit::new(workers, max_batch, "order", move |batch| {
             let db = batch_db.clone();
-            async move { commit_batch(&db, batch).await }
+            async move { run_batch(&db, &batch).await }
         });
-        Self {
-            queues,
-            db,
-            workers: workers.max(1),
-        }
+        Self { commit, db }
     }
 
     /// How many orders were handed to the queue so far (refused inputs are not queued): wait
     /// on it to know that concurrent `place` calls have reached the queue.
     pub fn queued(&self) -> watch::Receiver<u64> {
-        self.queues.sent()
+        self.commit.queued()
     }
 
     /// Places an order exactly as [`place_order`] does (same checks, same errors, same
@@ -74,26 +70,14 @@ impl PlacementQueue {
     pub async fn place(&self, buyer: Uuid, input: PlaceOrderInput) -> AppResult<Placed> {
         let address_id = input.address_id;
         let checked = check_input(input)?;
-        let (reply, answer) = oneshot::channel();
-        // A buyer's orders always go to the same worker, so their keys are decided in order.
-        let slot = usize::try_from(buyer.as_u128() % self.workers as u128).unwrap_or(0);
-        self.queues.send(
-            slot,
-            Request {
-                buyer,
-                address_id,
-                input: checked.clone(),
-                reply,
-            },
-        );
-        // A worker that vanished without answering (a panic) either committed the order or
-        // not; the single path finds out through the idempotency key.
-        let reply = match answer.await.unwrap_or(Reply::Alone) {
-            Reply::Done(answer) => Some(*answer),
-            Reply::Alone => None,
+        let request = Request {
+            buyer,
+            address_id,
+            input: checked.clone(),
         };
-        match reply {
-            Some(Ok(answer)) => {
+        match self.commit.submit(buyer, request).await {
+            Some(answer) => {
+                let answer = answer?;
                 if let Some(notice) = &answer.notice {
                     // Committed with its batch; published from the caller's operation, once it
                     // is over, without reading anything back.
@@ -105,28 +89,7 @@ impl PlacementQueue {
                 }
                 Ok(answer.placed)
             }
-            Some(Err(err)) => Err(err),
             None => place_checked(&self.db, buyer, address_id, &checked).await,
-        }
-    }
-}
-
-pub(super) async fn commit_batch(db: &DatabaseConnection, batch: Vec<Request>) {
-    match run_batch(db, &batch).await {
-        Ok(answers) => {
-            for (request, answer) in batch.into_iter().zip(answers) {
-                let _ = request.reply.send(Reply::Done(Box::new(answer)));
-            }
-        }
-        Err(err) => {
-            if matches!(err, AppError::Internal(_)) {
-                tracing::error!(error = ?err, orders = batch.len(), "order batch failed; placing its orders one by one");
-            } else {
-                tracing::debug!(error = ?err, orders = batch.len(), "order batch failed; placing its orders one by one");
-            }
-            for request in batch {
-                let _ = request.reply.send(Reply::Alone);
-            }
         }
     }
 }

@@ -17,7 +17,6 @@ use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _, TransactionTrait as _,
 };
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::rules::{
@@ -48,7 +47,6 @@ use crate::{
 pub(super) struct Request {
     pub(super) household: Uuid,
     pub(super) checked: Checked,
-    pub(super) reply: oneshot::Sender<Reply>,
 }
 
 /// A booking and the notifications to publish once it is committed.
@@ -56,12 +54,6 @@ pub(super) struct Request {
 pub(super) struct Answer {
     pub(super) booked: Booked,
     pub(super) notices: Vec<notifications::Model>,
-}
-
-pub(super) enum Reply {
-    Done(Box<AppResult<Answer>>),
-    /// The batch failed as a whole and wrote nothing: book this one alone.
-    Alone,
 }
 
 /// A booking of the batch that passed every check but the slot's room and the wallet.

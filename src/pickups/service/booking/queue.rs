@@ -1,5 +1,5 @@
 //! Group commit of slot bookings. `bookPickup` with a `slotId` hands its booking to a
-//! [`BookingQueue`]; a worker (4 on PostgreSQL, 1 on SQLite — it has one writer) takes up to
+//! [`BookingQueue`] (a [`crate::group_commit`]); a worker (4 on PostgreSQL, 1 on SQLite — it has one writer) takes up to
 //! [`DEFAULT_MAX_BATCH`] pending bookings and books them in ONE transaction ([`super::batch`]):
 //! the slots and the collectors' wallets are locked once, every booking is decided in memory in
 //! arrival order by the rules of the single path (idempotency, address, rates, slot, collector,
@@ -18,36 +18,33 @@
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{
-    batch::{Reply, Request, run_batch},
+    batch::{Answer, Request, run_batch},
     rules::{BookPickupInput, Booked, check_input},
     single::book_checked,
 };
-use crate::pickups::service::offers::OfferRules;
 use crate::{
-    batching::BatchQueues,
-    error::{AppError, AppResult},
+    error::AppResult,
+    group_commit::{DEFAULT_MAX_BATCH, GroupCommit, default_workers},
+    pickups::service::offers::OfferRules,
     realtime::live,
 };
 
-pub const DEFAULT_MAX_BATCH: usize = 64;
-
-/// Queues of slot bookings waiting to be committed (`crate::batching`, keyed by worker slot).
-/// Cheap to clone: clones share the queues.
+/// Slot bookings waiting to be committed together ([`crate::group_commit`]). Cheap to clone:
+/// clones share the queues.
 #[derive(Clone)]
 pub struct BookingQueue {
-    queues: BatchQueues<usize, Request>,
+    commit: GroupCommit<Request, Answer>,
     db: DatabaseConnection,
-    workers: usize,
 }
 
 impl BookingQueue {
     /// 4 workers on PostgreSQL, 1 on SQLite.
     pub fn new(db: DatabaseConnection) -> Self {
-        let workers = if crate::db::is_postgres(&db) { 4 } else { 1 };
+        let workers = default_workers(&db);
         Self::with_options(db, workers, DEFAULT_MAX_BATCH)
     }
 
@@ -55,21 +52,17 @@ impl BookingQueue {
     /// least 1).
     pub fn with_options(db: DatabaseConnection, workers: usize, max_batch: usize) -> Self {
         let batch_db = db.clone();
-        let queues = BatchQueues::new(max_batch, move |_slot, batch| {
+        let commit = GroupCommit::new(workers, max_batch, "booking", move |batch| {
             let db = batch_db.clone();
-            async move { commit_batch(&db, batch).await }
+            async move { run_batch(&db, &batch).await }
         });
-        Self {
-            queues,
-            db,
-            workers: workers.max(1),
-        }
+        Self { commit, db }
     }
 
     /// How many bookings were handed to the queue so far (refused inputs and slot-less bookings
     /// are not queued): wait on it to know that concurrent `book` calls have reached the queue.
     pub fn queued(&self) -> watch::Receiver<u64> {
-        self.queues.sent()
+        self.commit.queued()
     }
 
     /// Books a pickup exactly as [`super::book_pickup`] does (same checks, same errors, same
@@ -84,22 +77,13 @@ impl BookingQueue {
         if checked.slot_id.is_none() {
             return book_checked(&self.db, household, &checked, rules, Utc::now()).await;
         }
-        let (reply, answer) = oneshot::channel();
-        // A household's bookings always go to the same worker, so its keys are decided in order.
-        let slot = usize::try_from(household.as_u128() % self.workers as u128).unwrap_or(0);
-        self.queues.send(
-            slot,
-            Request {
-                household,
-                checked: checked.clone(),
-                reply,
-            },
-        );
-        // A worker that vanished without answering (a panic) either committed the booking or
-        // not; the single path finds out through the idempotency key.
-        match answer.await.unwrap_or(Reply::Alone) {
-            Reply::Done(answer) => {
-                let answer = (*answer)?;
+        let request = Request {
+            household,
+            checked: checked.clone(),
+        };
+        match self.commit.submit(household, request).await {
+            Some(answer) => {
+                let answer = answer?;
                 // Committed with its batch; published from the caller's operation, once it is
                 // over, without reading anything back.
                 for notice in &answer.notices {
@@ -107,27 +91,7 @@ impl BookingQueue {
                 }
                 Ok(answer.booked)
             }
-            Reply::Alone => book_checked(&self.db, household, &checked, rules, Utc::now()).await,
-        }
-    }
-}
-
-async fn commit_batch(db: &DatabaseConnection, batch: Vec<Request>) {
-    match run_batch(db, &batch).await {
-        Ok(answers) => {
-            for (request, answer) in batch.into_iter().zip(answers) {
-                let _ = request.reply.send(Reply::Done(Box::new(answer)));
-            }
-        }
-        Err(err) => {
-            if matches!(err, AppError::Internal(_)) {
-                tracing::error!(error = ?err, bookings = batch.len(), "booking batch failed; booking one by one");
-            } else {
-                tracing::debug!(error = ?err, bookings = batch.len(), "booking batch failed; booking one by one");
-            }
-            for request in batch {
-                let _ = request.reply.send(Reply::Alone);
-            }
+            None => book_checked(&self.db, household, &checked, rules, Utc::now()).await,
         }
     }
 }
