@@ -4,7 +4,8 @@
 //! - [`app`]: `AppState` (database, pub/sub, mailer, config) and how it is built.
 //! - [`cli`]: the subcommands (`serve`, `worker`, `migrate`, `setup-defaults`, …).
 //! - [`demo`]: `seed-demo`, a realistic demo data set.
-//! - [`batching`]: group commit, per-key queues whose workers take whatever is waiting.
+//! - [`batching`]: per-key queues whose workers take whatever is waiting.
+//! - [`group_commit`]: the one group commit on those queues (orders, slot bookings).
 //! - [`db`]: connecting, per-backend options and the database-error classification.
 //! - [`error`]: `AppError`, the one error type, and its codes.
 //! - [`http`]: the axum router, auth header → viewer, health, graceful shutdown.
