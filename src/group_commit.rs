@@ -8,7 +8,13 @@
 //! The requests of one owner (a buyer, a household) always go to the same worker, so its
 //! concurrent requests (and their idempotency keys) are decided in order.
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
@@ -41,6 +47,8 @@ struct Pending<R, A> {
 pub struct GroupCommit<R, A> {
     queues: BatchQueues<usize, Pending<R, A>>,
     workers: usize,
+    /// Requests whose batch failed as a whole, sent down the single path.
+    alone: Arc<AtomicU64>,
 }
 
 impl<R, A> Clone for GroupCommit<R, A> {
@@ -48,6 +56,7 @@ impl<R, A> Clone for GroupCommit<R, A> {
         Self {
             queues: self.queues.clone(),
             workers: self.workers,
+            alone: self.alone.clone(),
         }
     }
 }
@@ -65,8 +74,10 @@ where
         Fut: Future<Output = AppResult<Vec<AppResult<A>>>> + Send + 'static,
     {
         let run = Arc::new(run);
+        let alone = Arc::new(AtomicU64::new(0));
+        let counted = alone.clone();
         let queues = BatchQueues::new(max_batch, move |_slot, batch: Vec<Pending<R, A>>| {
-            let run = run.clone();
+            let (run, counted) = (run.clone(), counted.clone());
             async move {
                 let (requests, replies): (Vec<R>, Vec<_>) =
                     batch.into_iter().map(|p| (p.request, p.reply)).unzip();
@@ -92,6 +103,7 @@ where
                                 );
                             }
                         }
+                        counted.fetch_add(count as u64, Ordering::Relaxed);
                         for reply in replies {
                             let _ = reply.send(Reply::Alone);
                         }
@@ -102,6 +114,7 @@ where
         Self {
             queues,
             workers: workers.max(1),
+            alone,
         }
     }
 
@@ -109,6 +122,12 @@ where
     /// `submit` calls have reached the queue.
     pub fn queued(&self) -> watch::Receiver<u64> {
         self.queues.sent()
+    }
+
+    /// How many requests were sent down the single path because their batch failed as a
+    /// whole: a batch that decides right never fails, so this stays 0 in normal operation.
+    pub fn sent_alone(&self) -> u64 {
+        self.alone.load(Ordering::Relaxed)
     }
 
     /// `request`'s answer from its batch, or `None` when its batch failed as a whole and wrote

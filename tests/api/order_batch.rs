@@ -46,6 +46,7 @@ async fn with_worker_held<F: Future>(
     calls: impl IntoIterator<Item = F>,
 ) -> Vec<F::Output> {
     let calls: Vec<F> = calls.into_iter().collect();
+    let alone = app.state.placements.sent_alone();
     let mut queued = app.state.placements.queued();
     let all_queued = *queued.borrow_and_update() + calls.len() as u64;
     let txn = app.state.db.begin().await.unwrap();
@@ -68,6 +69,11 @@ async fn with_worker_held<F: Future>(
         .unwrap();
         txn.commit().await.unwrap();
     });
+    assert_eq!(
+        app.state.placements.sent_alone(),
+        alone,
+        "every batch decided its orders itself (none failed over to the single path)"
+    );
     results
 }
 

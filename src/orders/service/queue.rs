@@ -65,6 +65,12 @@ impl PlacementQueue {
         self.commit.queued()
     }
 
+    /// How many orders were made alone because their batch failed as a whole (0 when every batch
+    /// decided right).
+    pub fn sent_alone(&self) -> u64 {
+        self.commit.sent_alone()
+    }
+
     /// Places an order exactly as [`place_order`] does (same checks, same errors, same
     /// idempotency), sharing a transaction with the orders placed at the same time.
     pub async fn place(&self, buyer: Uuid, input: PlaceOrderInput) -> AppResult<Placed> {

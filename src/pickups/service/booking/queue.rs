@@ -65,6 +65,12 @@ impl BookingQueue {
         self.commit.queued()
     }
 
+    /// How many bookings were made alone because their batch failed as a whole (0 when every batch
+    /// decided right).
+    pub fn sent_alone(&self) -> u64 {
+        self.commit.sent_alone()
+    }
+
     /// Books a pickup exactly as [`super::book_pickup`] does (same checks, same errors, same
     /// idempotency); a slot booking shares a transaction with those made at the same time.
     pub async fn book(
