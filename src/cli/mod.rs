@@ -347,7 +347,7 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
 }
 
 fn export_schema(out: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let sdl = crate::graphql::schema::sdl();
+    let sdl = crate::http::schema_sdl();
     match out {
         Some(path) => {
             std::fs::write(path, sdl).with_context(|| format!("write {}", path.display()))

@@ -192,3 +192,9 @@ pub async fn serve(
     }
     Ok(())
 }
+
+/// The SDL of the GraphQL API this server serves (`kabaadwala export-schema`, and the
+/// `schema.graphql` the tests compare it with).
+pub fn schema_sdl() -> String {
+    crate::graphql::schema::sdl()
+}

@@ -126,6 +126,33 @@ pub(crate) async fn hold_locked(
     Ok(models)
 }
 
+/// [`hold_locked`] for holds whose caller already decided, against the same locked balances,
+/// that every wallet covers them (a batch of orders or bookings): one hold per entry, in
+/// order, or an error; a refusal here means the decision was wrong, so it is INTERNAL and the
+/// caller rolls back.
+pub(crate) async fn hold_decided(
+    conn: &impl ConnectionTrait,
+    wallets: &HashMap<Uuid, Wallet>,
+    new: Vec<NewHold>,
+) -> AppResult<Vec<holds::Model>> {
+    let count = new.len();
+    let holds = hold_locked(conn, wallets, new)
+        .await
+        .map_err(|err| match err {
+            AppError::InsufficientFunds(_) => AppError::internal(anyhow::anyhow!(
+                "a batched hold was refused after being decided: {err:?}"
+            )),
+            other => other,
+        })?;
+    if holds.len() != count {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "asked for {count} holds, got {}",
+            holds.len()
+        )));
+    }
+    Ok(holds)
+}
+
 /// Releases `release_amount` of a hold to `payee` (less `commission`, which goes to platform
 /// revenue) and returns the rest of the hold to the buyer's available balance. A full release
 /// has `release_amount == hold.amount`.

@@ -265,7 +265,7 @@ pub(super) async fn run_batch(
         take_stock(&txn, &found_products, &stock, now).await?;
         let numbers = numbers::next_many(&txn, Counter::Orders, accepted.len()).await?;
         let order_ids: Vec<Uuid> = accepted.iter().map(|_| crate::db::new_id()).collect();
-        let holds = escrow::hold_locked(
+        let holds = escrow::hold_decided(
             &txn,
             &wallets,
             accepted
@@ -278,18 +278,7 @@ pub(super) async fn run_batch(
                 })
                 .collect(),
         )
-        .await
-        .map_err(|err| match err {
-            AppError::InsufficientFunds(_) => AppError::internal(anyhow::anyhow!(
-                "a batched hold was refused after being decided: {err:?}"
-            )),
-            other => other,
-        })?;
-        if holds.len() != accepted.len() || numbers.len() != accepted.len() {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "the batch got fewer holds or numbers than orders"
-            )));
-        }
+        .await?;
 
         let mut order_rows = Vec::with_capacity(accepted.len());
         let mut item_rows = Vec::new();

@@ -374,7 +374,7 @@ async fn write(
 ) -> AppResult<()> {
     let numbers = numbers::next_many(conn, Counter::Pickups, accepted.len()).await?;
     let ids: Vec<Uuid> = accepted.iter().map(|_| crate::db::new_id()).collect();
-    let holds = escrow::hold_locked(
+    let holds = escrow::hold_decided(
         conn,
         wallets,
         accepted
@@ -387,18 +387,7 @@ async fn write(
             })
             .collect(),
     )
-    .await
-    .map_err(|err| match err {
-        AppError::InsufficientFunds(_) => AppError::internal(anyhow::anyhow!(
-            "a batched hold was refused after being decided: {err:?}"
-        )),
-        other => other,
-    })?;
-    if holds.len() != accepted.len() || numbers.len() != accepted.len() {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "the batch got fewer holds or numbers than bookings"
-        )));
-    }
+    .await?;
 
     let mut pickup_rows = Vec::with_capacity(accepted.len());
     let mut item_rows = Vec::new();
